@@ -1,0 +1,170 @@
+/**
+ * Every Ledgerline setting, in one zod schema read from the environment. Start-up fails with one
+ * line naming the first bad setting; `settingsTable()` feeds `--help` and the README.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { z } from 'zod';
+import { LedgerlineError } from '../errors/index.ts';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const postgresUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '' && url.pathname.length > 1;
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres://user@host:port/database URL');
+
+const encryptionKey = z.string().refine((v) => {
+  const bytes = Buffer.from(v, 'base64');
+  return bytes.length === 32 && bytes.toString('base64') === v.replace(/\s/g, '');
+}, 'must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`)');
+
+/** One entry per setting: the environment variable, its schema, default and meaning. */
+export const settings = {
+  NODE_ENV: {
+    schema: z.enum(['development', 'production', 'test']),
+    default: 'development',
+    doc: 'production makes LEDGERLINE_ENCRYPTION_KEY and LEDGERLINE_ADMIN_TOKEN mandatory.',
+  },
+  PORT: { schema: z.coerce.number().int().min(0).max(65535), default: '3000', doc: 'HTTP port of the server (0 picks a free port).' },
+  HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'Interface the server binds to; use 0.0.0.0 behind a proxy.' },
+  PUBLIC_URL: {
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    default: undefined,
+    doc: 'The URL platforms reach Ledgerline at (OAuth redirects, webhooks). Defaults to http://localhost:PORT.',
+  },
+  DATABASE_URL: {
+    schema: postgresUrl.optional(),
+    default: undefined,
+    doc: 'PostgreSQL server to use. Unset: embedded PGlite persisted in LEDGERLINE_DATA_DIR.',
+  },
+  LEDGERLINE_DATA_DIR: {
+    schema: z.string().min(1),
+    default: './.ledgerline',
+    doc: 'Directory for the embedded database and the development encryption key.',
+  },
+  LEDGERLINE_EMBEDDED_DB_PORT: {
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: '0',
+    doc: 'Loopback port the embedded database listens on (0 picks a free port; set one to connect with psql).',
+  },
+  LEDGERLINE_ENCRYPTION_KEY: {
+    schema: encryptionKey.optional(),
+    default: undefined,
+    doc: 'AES-256-GCM key for stored OAuth tokens, base64 of 32 bytes. Required in production; in development one is generated into the data directory.',
+  },
+  LEDGERLINE_ADMIN_TOKEN: {
+    schema: z.string().min(24, 'must be at least 24 characters').optional(),
+    default: undefined,
+    doc: 'Bearer token for the console and /api/v1. Required in production; unset in development means the loopback-bound console is open.',
+  },
+  LEDGERLINE_AUTO_MIGRATE: { schema: booleanFlag, default: 'true', doc: 'Apply pending migrations when the server starts.' },
+  LEDGERLINE_MANIFEST: { schema: z.string().min(1), default: './plugin.manifest.json', doc: 'Path of the plugin manifest.' },
+  LOG_LEVEL: {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    doc: 'pino log level.',
+  },
+} as const;
+
+type Settings = typeof settings;
+type SettingValues = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+export interface Config {
+  readonly env: SettingValues['NODE_ENV'];
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly embeddedDbPort: number;
+  /** 32-byte key; in development it may have been generated into the data directory. */
+  readonly encryptionKey: Buffer;
+  readonly encryptionKeySource: 'environment' | 'data-dir';
+  readonly adminToken: string | undefined;
+  readonly autoMigrate: boolean;
+  readonly manifestPath: string;
+  readonly logLevel: SettingValues['LOG_LEVEL'];
+  /** The raw environment, for plugin settings declared in the manifest. */
+  readonly environment: Readonly<Record<string, string | undefined>>;
+}
+
+function configError(setting: string, message: string): LedgerlineError {
+  return new LedgerlineError('LL_INVALID_CONFIG', `Invalid configuration: ${setting} ${message}`, { details: { field: setting } });
+}
+
+function readSettings(env: Readonly<Record<string, string | undefined>>): SettingValues {
+  const out: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(settings) as [keyof Settings, Settings[keyof Settings]][]) {
+    const raw = env[name];
+    const value = raw === undefined || raw === '' ? setting.default : raw;
+    const parsed = (setting.schema as z.ZodType).safeParse(value);
+    if (!parsed.success) throw configError(name, parsed.error.issues[0]?.message ?? 'is invalid');
+    out[name] = parsed.data;
+  }
+  return out as SettingValues;
+}
+
+/** Reads, validates and completes the configuration. Throws LL_INVALID_CONFIG naming the setting. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const s = readSettings(env);
+  const production = s.NODE_ENV === 'production';
+  if (production && s.LEDGERLINE_ENCRYPTION_KEY === undefined) {
+    throw configError('LEDGERLINE_ENCRYPTION_KEY', 'is required when NODE_ENV=production');
+  }
+  if (production && s.LEDGERLINE_ADMIN_TOKEN === undefined) {
+    throw configError('LEDGERLINE_ADMIN_TOKEN', 'is required when NODE_ENV=production');
+  }
+  const dataDir = resolve(s.LEDGERLINE_DATA_DIR);
+  const key =
+    s.LEDGERLINE_ENCRYPTION_KEY === undefined
+      ? { bytes: developmentKey(dataDir), source: 'data-dir' as const }
+      : { bytes: Buffer.from(s.LEDGERLINE_ENCRYPTION_KEY, 'base64'), source: 'environment' as const };
+  return {
+    env: s.NODE_ENV,
+    port: s.PORT,
+    host: s.HOST,
+    publicUrl: (s.PUBLIC_URL ?? `http://localhost:${s.PORT}`).replace(/\/$/, ''),
+    databaseUrl: s.DATABASE_URL,
+    dataDir,
+    embeddedDbPort: s.LEDGERLINE_EMBEDDED_DB_PORT,
+    encryptionKey: key.bytes,
+    encryptionKeySource: key.source,
+    adminToken: s.LEDGERLINE_ADMIN_TOKEN,
+    autoMigrate: s.LEDGERLINE_AUTO_MIGRATE,
+    manifestPath: resolve(s.LEDGERLINE_MANIFEST),
+    logLevel: s.LOG_LEVEL,
+    environment: env,
+  };
+}
+
+/** A development key lives next to the embedded database so restarts can still decrypt tokens. */
+function developmentKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'encryption.key');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // Another process created it first; read theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  const parsed = encryptionKey.safeParse(readFileSync(file, 'utf8').trim());
+  if (!parsed.success) throw configError('LEDGERLINE_ENCRYPTION_KEY', `could not be read from ${file}: ${parsed.error.issues[0]?.message}`);
+  return Buffer.from(parsed.data, 'base64');
+}
+
+/** The settings as rows (name, default, meaning) for `--help` and the README. */
+export function settingsTable(): { name: string; default: string; doc: string }[] {
+  return Object.entries(settings).map(([name, s]) => ({ name, default: s.default ?? '', doc: s.doc }));
+}
