@@ -195,6 +195,11 @@ export interface StreamDefinition<Raw = unknown, Cursor = unknown> {
   readonly incrementalEverySeconds?: number;
   /** The source's own count for completeness reconciliation, where the platform gives one. */
   readonly count?: (ctx: StreamContext) => Promise<number | null>;
+  /**
+   * The current state of one record, for webhook refresh hints without a payload; null when the
+   * platform says it is gone. Without it a hint triggers an incremental run of the stream.
+   */
+  readonly fetchOne?: (ctx: StreamContext, externalId: string) => Promise<unknown>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,6 +225,11 @@ export interface RefreshHint {
   readonly action: 'upsert' | 'delete' | 'merge';
   /** For merges: the surviving record. */
   readonly mergedInto?: string;
+  /**
+   * The record as the event carried it, in the stream's raw shape (Shopify webhooks carry the whole
+   * object). It goes through the same validate → map → store path; an older one never wins.
+   */
+  readonly record?: unknown;
 }
 
 export interface WebhookContribution {
