@@ -69,6 +69,22 @@ export const settings = {
   },
   LEDGERLINE_AUTO_MIGRATE: { schema: booleanFlag, default: 'true', doc: 'Apply pending migrations when the server starts.' },
   LEDGERLINE_MANIFEST: { schema: z.string().min(1), default: './plugin.manifest.json', doc: 'Path of the plugin manifest.' },
+  LEDGERLINE_INLINE_WORKER: {
+    schema: z.enum(['auto', 'true', 'false'], { message: 'must be auto, true or false' }),
+    default: 'auto',
+    doc: '`serve` also runs a sync worker in-process: auto = only on the embedded database.',
+  },
+  LEDGERLINE_SYNC_CONCURRENCY: { schema: z.coerce.number().int().min(1).max(64), default: '2', doc: 'Sync jobs one worker process runs at once.' },
+  LEDGERLINE_SYNC_INTERVAL_SECONDS: {
+    schema: z.coerce.number().int().min(10),
+    default: '900',
+    doc: 'Default time between incremental runs of a stream (a stream may declare its own).',
+  },
+  LEDGERLINE_SYNC_LEASE_SECONDS: {
+    schema: z.coerce.number().min(1).max(600),
+    default: '30',
+    doc: 'How long a stream stays leased to a worker that stopped heart-beating before another may take it over.',
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     default: 'info',
@@ -94,6 +110,10 @@ export interface Config {
   readonly autoMigrate: boolean;
   readonly manifestPath: string;
   readonly logLevel: SettingValues['LOG_LEVEL'];
+  readonly inlineWorker: boolean;
+  readonly syncConcurrency: number;
+  readonly syncIntervalSeconds: number;
+  readonly syncLeaseSeconds: number;
   /** The raw environment, for plugin settings declared in the manifest. */
   readonly environment: Readonly<Record<string, string | undefined>>;
 }
@@ -143,6 +163,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     autoMigrate: s.LEDGERLINE_AUTO_MIGRATE,
     manifestPath: resolve(s.LEDGERLINE_MANIFEST),
     logLevel: s.LOG_LEVEL,
+    inlineWorker: s.LEDGERLINE_INLINE_WORKER === 'auto' ? s.DATABASE_URL === undefined : s.LEDGERLINE_INLINE_WORKER === 'true',
+    syncConcurrency: s.LEDGERLINE_SYNC_CONCURRENCY,
+    syncIntervalSeconds: s.LEDGERLINE_SYNC_INTERVAL_SECONDS,
+    syncLeaseSeconds: s.LEDGERLINE_SYNC_LEASE_SECONDS,
     environment: env,
   };
 }
