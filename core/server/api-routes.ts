@@ -1,0 +1,123 @@
+/**
+ * The versioned JSON API, /api/v1. Tenants are addressed by slug; an installation is only ever
+ * looked up inside its tenant, so another tenant's id answers 404 like an unknown one.
+ */
+import express from 'express';
+import type { Request, RequestHandler, Router } from 'express';
+import { z } from 'zod';
+import { LedgerlineError, errorCodes } from '../errors/index.ts';
+import type { ErrorCode } from '../errors/index.ts';
+import { requireApiToken } from './admin-auth.ts';
+import { notFoundHandler } from './error-responses.ts';
+import { parseRequest } from './request-validation.ts';
+import type { InstallationSummary, ServerDeps, TenantSummary } from './server-deps.ts';
+
+export const apiPrefix = '/api/v1';
+
+export const TenantSlug = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens, at most 63 characters');
+const InstallationId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'an installation id');
+
+const TenantParams = z.object({ tenant: TenantSlug });
+const InstallationParams = z.object({ tenant: TenantSlug, id: InstallationId });
+const NewTenant = z.strictObject({ slug: TenantSlug, name: z.string().trim().min(1).max(200) });
+
+export function tenantJson(tenant: TenantSummary) {
+  return { id: tenant.id, slug: tenant.slug, name: tenant.name, createdAt: tenant.createdAt.toISOString() };
+}
+
+export function installationJson(installation: InstallationSummary) {
+  return {
+    id: installation.id,
+    platform: installation.platform,
+    platformAccountId: installation.platformAccountId,
+    accountName: installation.accountName,
+    status: installation.status,
+    installedAt: installation.installedAt.toISOString(),
+    uninstalledAt: installation.uninstalledAt?.toISOString() ?? null,
+    scopes: installation.scopes,
+    sync: { status: installation.sync.status, lastSyncedAt: installation.sync.lastSyncedAt?.toISOString() ?? null },
+  };
+}
+
+/** JSON only: a form post or text body is refused before parsing rather than silently ignored. */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  if (hasBody && req.is('application/json') === false) {
+    return next(new LedgerlineError('LL_UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.'));
+  }
+  next();
+};
+
+export async function findTenant(deps: ServerDeps, slug: string): Promise<TenantSummary> {
+  const tenant = await deps.tenants.findBySlug(slug);
+  if (tenant === null) throw new LedgerlineError('LL_NOT_FOUND', `No tenant ${slug}.`, { details: { field: 'tenant' } });
+  return tenant;
+}
+
+export async function findInstallation(deps: ServerDeps, tenant: TenantSummary, id: string): Promise<InstallationSummary> {
+  const installation = await deps.installations.find(tenant.id, id);
+  if (installation === null) {
+    throw new LedgerlineError('LL_NOT_FOUND', `No installation ${id} in tenant ${tenant.slug}.`, { details: { field: 'id' } });
+  }
+  return installation;
+}
+
+export function apiRoutes(deps: ServerDeps, options: { bodyLimit: string }): Router {
+  const router = express.Router();
+  router.use(apiPrefix, requireApiToken(deps.config), requireJsonBody, express.json({ limit: options.bodyLimit, strict: true }));
+  router.use(apiPrefix, (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  router.get(`${apiPrefix}/tenants`, async (_req, res) => {
+    const tenants = await deps.tenants.list();
+    res.json({ tenants: tenants.map(tenantJson) });
+  });
+
+  router.post(`${apiPrefix}/tenants`, async (req, res) => {
+    const { body } = parseRequest(req, { body: NewTenant });
+    const tenant = await deps.tenants.create(body);
+    res.status(201).location(`${apiPrefix}/tenants/${tenant.slug}`).json({ tenant: tenantJson(tenant) });
+  });
+
+  router.get(`${apiPrefix}/tenants/:tenant/installations`, async (req, res) => {
+    const { params } = parseRequest(req, { params: TenantParams });
+    const tenant = await findTenant(deps, params.tenant);
+    const installations = await deps.installations.listForTenant(tenant.id);
+    res.json({ installations: installations.map(installationJson) });
+  });
+
+  router.get(`${apiPrefix}/tenants/:tenant/installations/:id`, async (req, res) => {
+    const { tenant, installation } = await loadInstallation(deps, req);
+    res.json({ tenant: tenant.slug, installation: installationJson(installation) });
+  });
+
+  router.post(`${apiPrefix}/tenants/:tenant/installations/:id/uninstall`, async (req, res) => {
+    const { tenant, installation } = await loadInstallation(deps, req);
+    const updated = await deps.installations.markUninstalled(tenant.id, installation.id);
+    deps.log.info({ tenant: tenant.slug, installation: installation.id, via: 'api' }, 'installation marked uninstalled');
+    res.json({ tenant: tenant.slug, installation: installationJson(updated) });
+  });
+
+  router.get(`${apiPrefix}/plugins`, (_req, res) => {
+    res.json({ plugins: deps.plugins, frameAncestors: deps.frameAncestors });
+  });
+
+  router.get(`${apiPrefix}/errors`, (_req, res) => {
+    const errors = (Object.keys(errorCodes) as ErrorCode[]).map((code) => ({ code, ...errorCodes[code] }));
+    res.json({ errors });
+  });
+
+  // Unknown API paths answer JSON 404 here instead of falling through to the console.
+  router.use(apiPrefix, notFoundHandler);
+  return router;
+}
+
+async function loadInstallation(deps: ServerDeps, req: Request) {
+  const { params } = parseRequest(req, { params: InstallationParams });
+  const tenant = await findTenant(deps, params.tenant);
+  return { tenant, installation: await findInstallation(deps, tenant, params.id) };
+}

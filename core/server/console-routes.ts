@@ -1,0 +1,111 @@
+/**
+ * The admin console: server-rendered EJS pages, no client script. Reads go through the same
+ * directories as the API; the one write (uninstall) is a form post behind session and CSRF checks.
+ */
+import express from 'express';
+import type { RequestHandler, Router } from 'express';
+import { z } from 'zod';
+import { requireConsoleSession } from './admin-auth.ts';
+import { findInstallation, findTenant, TenantSlug } from './api-routes.ts';
+import { issueCsrfToken, verifyCsrf } from './csrf-protection.ts';
+import { renderErrorsAsHtml } from './error-responses.ts';
+import { parseRequest } from './request-validation.ts';
+import { encryptionKeyNote, settingsOverview } from './settings-overview.ts';
+import type { InstallationSummary, ServerDeps, TenantSummary } from './server-deps.ts';
+
+const InstallationParams = z.object({ tenant: TenantSlug, id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/) });
+
+/** "2026-11-22 16:37 UTC": unambiguous for admins in any time zone. */
+export function formatTime(date: Date | null): string {
+  if (date === null) return '—';
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** The sync column says "never synced" until the sync engine has recorded a run. */
+export function syncLabel(installation: InstallationSummary): string {
+  const { status, lastSyncedAt } = installation.sync;
+  if (status === null && lastSyncedAt === null) return 'never synced';
+  if (lastSyncedAt === null) return `${status} (never completed)`;
+  return `${status ?? 'synced'} · ${formatTime(lastSyncedAt)}`;
+}
+
+export interface InstallationRow {
+  readonly tenant: TenantSummary;
+  readonly installation: InstallationSummary;
+  readonly href: string;
+}
+
+/** Locals every console page and the error page use. */
+export function consoleLocals(deps: ServerDeps, cssHref: string): RequestHandler {
+  return (_req, res, next) => {
+    res.locals.authDisabled = deps.config.adminToken === undefined;
+    res.locals.cssHref = cssHref;
+    res.locals.formatTime = formatTime;
+    res.locals.syncLabel = syncLabel;
+    res.locals.csrfToken ??= '';
+    next();
+  };
+}
+
+export function consoleRoutes(deps: ServerDeps): Router {
+  const router = express.Router();
+  const page = [renderErrorsAsHtml, requireConsoleSession(deps.config), issueCsrfToken(deps.config)];
+  const form = [...page, express.urlencoded({ extended: false, limit: '4kb' }), verifyCsrf(deps.config)];
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+
+  router.get('/', noStore, ...page, async (_req, res) => {
+    const tenants = await deps.tenants.list();
+    const rows: InstallationRow[] = [];
+    for (const tenant of tenants) {
+      for (const installation of await deps.installations.listForTenant(tenant.id)) {
+        rows.push({ tenant, installation, href: installationHref(tenant, installation) });
+      }
+    }
+    res.render('index', { title: 'Overview', tenants, rows });
+  });
+
+  router.get('/tenants/:tenant/installations/:id', noStore, ...page, async (req, res) => {
+    const { params } = parseRequest(req, { params: InstallationParams });
+    const tenant = await findTenant(deps, params.tenant);
+    const installation = await findInstallation(deps, tenant, params.id);
+    const plugin = deps.plugins.find((p) => p.id === installation.platform) ?? null;
+    res.render('installation', {
+      title: `${installation.accountName ?? installation.platformAccountId} · ${installation.platform}`,
+      tenant,
+      installation,
+      plugin,
+      action: `${installationHref(tenant, installation)}/uninstall`,
+    });
+  });
+
+  router.post('/tenants/:tenant/installations/:id/uninstall', ...form, async (req, res) => {
+    const { params } = parseRequest(req, { params: InstallationParams });
+    const tenant = await findTenant(deps, params.tenant);
+    const installation = await findInstallation(deps, tenant, params.id);
+    await deps.installations.markUninstalled(tenant.id, installation.id);
+    deps.log.info({ tenant: tenant.slug, installation: installation.id, via: 'console' }, 'installation marked uninstalled');
+    res.redirect(303, installationHref(tenant, installation));
+  });
+
+  router.get('/plugins', noStore, ...page, (_req, res) => {
+    res.render('plugins', { title: 'Plugins', plugins: deps.plugins, frameAncestors: deps.frameAncestors });
+  });
+
+  router.get('/settings', noStore, ...page, (_req, res) => {
+    res.render('settings', {
+      title: 'Settings',
+      rows: settingsOverview(deps.config),
+      keyNote: encryptionKeyNote(deps.config),
+      plugins: deps.plugins,
+    });
+  });
+
+  return router;
+}
+
+function installationHref(tenant: TenantSummary, installation: InstallationSummary): string {
+  return `/tenants/${encodeURIComponent(tenant.slug)}/installations/${encodeURIComponent(installation.id)}`;
+}

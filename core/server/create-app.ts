@@ -1,0 +1,82 @@
+/**
+ * The express app, assembled in order: headers and observation first, then open endpoints
+ * (health, metrics, static, panels), then the authenticated API and console, then 404 and the
+ * one error handler.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+import express from 'express';
+import type { Express } from 'express';
+import { createHttpMetrics, createMetricsRegistry } from '../metrics/index.ts';
+import { loginRoutes } from './admin-auth.ts';
+import { apiRoutes } from './api-routes.ts';
+import { consoleLocals, consoleRoutes } from './console-routes.ts';
+import { errorHandler, notFoundHandler } from './error-responses.ts';
+import { healthRoutes } from './health-routes.ts';
+import { labelRoute, observeRequests, routesMountedAt } from './request-observer.ts';
+import { panelSecurityHeaders, strictSecurityHeaders } from './security-headers.ts';
+import type { ServerDeps } from './server-deps.ts';
+
+const viewsDir = fileURLToPath(new URL('./views/', import.meta.url));
+const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
+
+/** The stylesheet is served with a year-long cache; its URL carries a content hash so edits still reach browsers. */
+function stylesheetHref(): string {
+  const hash = createHash('sha256').update(readFileSync(`${publicDir}console.css`)).digest('hex').slice(0, 12);
+  return `/public/console.css?v=${hash}`;
+}
+
+export interface AppOptions {
+  /** Largest JSON body /api/v1 accepts; larger ones get 413. */
+  readonly jsonBodyLimit?: string;
+}
+
+export function createApp(deps: ServerDeps, options: AppOptions = {}): Express {
+  const app = express();
+  const https = deps.config.publicUrl.startsWith('https:');
+  const registry = deps.metrics ?? createMetricsRegistry();
+  const httpMetrics = createHttpMetrics(registry);
+
+  app.disable('x-powered-by');
+  app.set('views', viewsDir);
+  app.set('view engine', 'ejs');
+  app.engine('ejs', (path, data, callback) => {
+    ejs.renderFile(path, data, {}, callback);
+  });
+  app.set('view cache', deps.config.env === 'production');
+
+  app.use(observeRequests(deps.log, httpMetrics));
+  const strict = strictSecurityHeaders({ https });
+  // Panels get their own CSP below; everything else the strict one.
+  app.use((req, res, next) => (isPanelPath(req.path) ? next() : strict(req, res, next)));
+  app.use(consoleLocals(deps, stylesheetHref()));
+
+  app.use(healthRoutes(deps.readiness, deps.log, deps.readinessTimeoutMs ?? 2000));
+  app.get('/metrics', async (_req, res) => {
+    res.set('Cache-Control', 'no-store').type(registry.contentType).send(await registry.metrics());
+  });
+  app.use(
+    '/public',
+    labelRoute('/public/*'),
+    express.static(publicDir, { maxAge: '365d', immutable: true, index: false, fallthrough: true }),
+  );
+
+  app.use('/panels', routesMountedAt('/panels'), panelSecurityHeaders(deps.frameAncestors, { https }));
+  if (deps.panels !== undefined) app.use('/panels', deps.panels);
+
+  app.use(apiRoutes(deps, { bodyLimit: options.jsonBodyLimit ?? '100kb' }));
+  app.use(loginRoutes(deps.config));
+  app.use(consoleRoutes(deps));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+/** Case-insensitive like express routing, so /Panels/x cannot dodge the mount below. */
+function isPanelPath(path: string): boolean {
+  const lower = path.toLowerCase();
+  return lower === '/panels' || lower.startsWith('/panels/');
+}

@@ -1,0 +1,23 @@
+/**
+ * The HTTP server: console, /api/v1, health, metrics, and the panel mount point. Everything it
+ * needs from the rest of Ledgerline comes in through ServerDeps.
+ */
+export { createApp } from './create-app.ts';
+export type { AppOptions } from './create-app.ts';
+export { startServer } from './start-server.ts';
+export type { ListenOptions, RunningServer } from './start-server.ts';
+export { panelSecurityHeaders, frameAncestorList } from './security-headers.ts';
+export { apiPrefix } from './api-routes.ts';
+export type {
+  InstallationDirectory,
+  InstallationStatus,
+  InstallationSummary,
+  InstallationSyncSummary,
+  PluginSettingState,
+  PluginSummary,
+  ReadinessProbe,
+  ServerConfig,
+  ServerDeps,
+  TenantDirectory,
+  TenantSummary,
+} from './server-deps.ts';

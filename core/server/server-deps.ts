@@ -1,0 +1,90 @@
+/**
+ * What the HTTP layer needs from the rest of Ledgerline, as small interfaces: the store, the
+ * plugin loader and the sync engine plug in behind them, and tests pass in-memory versions.
+ */
+import type { Router } from 'express';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { Registry } from '../metrics/index.ts';
+
+/** The settings the server reads; a full `Config` satisfies it. */
+export type ServerConfig = Pick<Config, 'env' | 'adminToken' | 'publicUrl' | 'environment' | 'encryptionKeySource'>;
+
+/** What /readyz asks the database. Both reject when the database does not answer. */
+export interface ReadinessProbe {
+  ping(): Promise<void>;
+  /** Names of migrations not yet applied; empty when the schema is current. */
+  pendingMigrations(): Promise<readonly string[]>;
+}
+
+export interface TenantSummary {
+  readonly id: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly createdAt: Date;
+}
+
+export interface TenantDirectory {
+  list(): Promise<readonly TenantSummary[]>;
+  findBySlug(slug: string): Promise<TenantSummary | null>;
+  /** Throws LL_CONFLICT when the slug is taken. */
+  create(input: { slug: string; name: string }): Promise<TenantSummary>;
+}
+
+export type InstallationStatus = 'active' | 'uninstalled' | 'needs_reauth';
+
+/** Where the sync engine last left this installation; null fields mean it has never run. */
+export interface InstallationSyncSummary {
+  readonly status: string | null;
+  readonly lastSyncedAt: Date | null;
+}
+
+export interface InstallationSummary {
+  readonly id: string;
+  readonly tenantId: string;
+  /** The plugin id from the manifest: 'hubspot', 'zendesk'… */
+  readonly platform: string;
+  readonly platformAccountId: string;
+  readonly accountName: string | null;
+  readonly status: InstallationStatus;
+  readonly installedAt: Date;
+  readonly uninstalledAt: Date | null;
+  readonly scopes: readonly string[];
+  readonly sync: InstallationSyncSummary;
+}
+
+/** Every method is scoped by tenant: an installation of another tenant is simply not found. */
+export interface InstallationDirectory {
+  listForTenant(tenantId: string): Promise<readonly InstallationSummary[]>;
+  find(tenantId: string, installationId: string): Promise<InstallationSummary | null>;
+  /** Marks it uninstalled (idempotent) and returns the new state; throws LL_NOT_FOUND when absent. */
+  markUninstalled(tenantId: string, installationId: string): Promise<InstallationSummary>;
+}
+
+export type PluginSettingState = 'set' | 'missing' | 'sandbox';
+
+/** A plugin as the manifest declares it, with the state of its settings (never their values). */
+export interface PluginSummary {
+  readonly id: string;
+  readonly displayName: string;
+  readonly scopes: readonly string[];
+  readonly panelLocations: readonly { readonly host: string; readonly description: string }[];
+  readonly settings: readonly { readonly name: string; readonly state: PluginSettingState }[];
+}
+
+export interface ServerDeps {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  /** One registry per server; createApp makes one when omitted. */
+  readonly metrics?: Registry;
+  readonly readiness: ReadinessProbe;
+  readonly tenants: TenantDirectory;
+  readonly installations: InstallationDirectory;
+  readonly plugins: readonly PluginSummary[];
+  /** Origins allowed to frame /panels/* (the union of the plugins' frameAncestors). */
+  readonly frameAncestors: readonly string[];
+  /** Panel pages, mounted under /panels behind the panel CSP. */
+  readonly panels?: Router;
+  /** How long /readyz waits for the database before calling it down. */
+  readonly readinessTimeoutMs?: number;
+}
