@@ -29,6 +29,16 @@ describe('console pages', () => {
     expect(html).toContain('succeeded · 2026-11-20 08:00 UTC');
   });
 
+  it('renders with the production view cache on, twice in a row', async () => {
+    server = await startTestServer({ env: 'production' });
+    await seedAcme(server);
+    for (const _ of [1, 2]) {
+      const { status, html } = await page('/');
+      expect(status).toBe(200);
+      expect(html).toContain('Acme Support');
+    }
+  });
+
   it('serves the stylesheet with a long cache, and pages with no inline script or style', async () => {
     server = await startTestServer();
     const { html } = await page('/');

@@ -42,8 +42,9 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Express {
   app.disable('x-powered-by');
   app.set('views', viewsDir);
   app.set('view engine', 'ejs');
+  // Three arguments, so ejs reads express's settings (views, view cache) from the data.
   app.engine('ejs', (path, data, callback) => {
-    ejs.renderFile(path, data, {}, callback);
+    ejs.renderFile(path, data, callback);
   });
   app.set('view cache', deps.config.env === 'production');
 

@@ -24,6 +24,7 @@ export const samplePlugins: readonly PluginSummary[] = [
 ];
 
 export interface HarnessOptions {
+  readonly env?: ServerConfig['env'];
   readonly adminToken?: string;
   readonly publicUrl?: string;
   readonly frameAncestors?: readonly string[];
@@ -50,7 +51,7 @@ export async function startTestServer(options: HarnessOptions = {}): Promise<Tes
   const installations = new InMemoryInstallations();
   const readiness = new ScriptedReadiness();
   const config: ServerConfig = {
-    env: 'test',
+    env: options.env ?? 'test',
     adminToken: options.adminToken,
     publicUrl: options.publicUrl ?? 'http://localhost:3000',
     environment: options.environment ?? {},
