@@ -42,6 +42,12 @@ async function fetchAll(fetcher: typeof fetch, urls: string[]): Promise<number[]
   return statuses;
 }
 
+/** How long after each of the installation's block windows ended its next request arrived. */
+const resumeDelays = (server: RateLimitedServer, installation: string): number[] =>
+  server.blocks
+    .filter((b) => b.installation === installation)
+    .map((b) => (server.arrivals.find((a) => a.installation === installation && a.at >= b.until)?.at ?? Infinity) - b.until);
+
 const paths = (server: RateLimitedServer, installation: string, count: number) => Array.from({ length: count }, (_, i) => `${server.url}/${installation}/items/${i}`);
 
 for (const variant of databaseVariants()) {
@@ -83,6 +89,7 @@ for (const variant of databaseVariants()) {
       expect(await fetchAll(fetcher, paths(server, installation, 12))).toEqual(Array(12).fill(200));
       expect(server.arrivals.filter((r) => r.status === 429)).toHaveLength(2);
       expect(server.arrivalsInsideBlocks(installation)).toEqual([]);
+      for (const delay of resumeDelays(server, installation)) expect(delay).toBeLessThan(100);
       expect(waits.length).toBeGreaterThanOrEqual(2);
       expect(waits[0]).toMatchObject({ reason: 'rate limit', bucket: '*', detail: 'throttled' });
       expect(waits[0]!.ms).toBeGreaterThan(200);
@@ -123,6 +130,7 @@ for (const variant of databaseVariants()) {
       expect(block).toMatchObject({ kind: 'daily' });
       expect(server.arrivals.filter((a) => a.installation === installation && a.status === 429)).toHaveLength(1);
       expect(server.arrivalsInsideBlocks(installation)).toEqual([]);
+      expect(resumeDelays(server, installation)[0]).toBeLessThan(100);
       expect(server.arrivals.filter((a) => a.installation === other && a.at > block!.from && a.at < block!.until).length).toBeGreaterThan(0);
     });
 
