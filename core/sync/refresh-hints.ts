@@ -6,7 +6,7 @@
 import type { RefreshHint, StreamContext, StreamDefinition } from '../contract/index.ts';
 import type { PreparedPage } from './record-pipeline.ts';
 import { prepareRecords } from './record-pipeline.ts';
-import type { SqlSession } from './sql-session.ts';
+import type { SqlSession } from '../store/sql-session.ts';
 import type { PageCounts, PageWriter } from './stream-runner.ts';
 import type { StreamKey } from './sync-state.ts';
 

@@ -6,7 +6,7 @@
 import type { Clock, Logger, StreamContext, StreamDefinition } from '../contract/index.ts';
 import { LedgerlineError, inPlugin, toLedgerlineError } from '../errors/index.ts';
 import { prepareRecords, type PreparedPage } from './record-pipeline.ts';
-import type { SqlSession } from './sql-session.ts';
+import type { SqlSession } from '../store/sql-session.ts';
 import {
   acquireLease,
   advanceCheckpoint,

@@ -7,7 +7,7 @@ import type { ConnectorDefinition, InstallationView, PluginSettings, StreamConte
 import { LedgerlineError } from '../errors/index.ts';
 import type { Clock, Logger } from '../contract/index.ts';
 import { processHints } from './refresh-hints.ts';
-import type { SqlSession } from './sql-session.ts';
+import type { SqlSession } from '../store/sql-session.ts';
 import { runStream, type PageWriter, type ProgressEvent, type RunSummary, type SyncMode } from './stream-runner.ts';
 import type { SyncJob, SyncQueue } from './sync-queue.ts';
 import type { StreamKey } from './sync-state.ts';

@@ -4,7 +4,7 @@
  * owns the lease, in the same transaction as the checkpoint it advances.
  */
 import { LedgerlineError } from '../errors/index.ts';
-import type { SqlSession } from './sql-session.ts';
+import type { SqlSession } from '../store/sql-session.ts';
 
 export interface StreamKey {
   readonly tenantId: string;
@@ -200,14 +200,14 @@ export interface SyncStatusRow {
   run_total: string | null;
   records_total: string;
   rejected_total: string;
-  last_success_at: Date | null;
-  run_started_at: Date | null;
-  next_run_at: Date | null;
+  last_success_at: string | null;
+  run_started_at: string | null;
+  next_run_at: string | null;
   last_error_code: string | null;
   last_error_message: string | null;
   source_count: string | null;
   stored_count: string | null;
-  reconciled_at: Date | null;
+  reconciled_at: string | null;
 }
 
 /** Every stream's state, optionally for one tenant, for `ledgerline status`, the console and /metrics. */

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../contract/index.ts';
 import { toLedgerlineError } from '../errors/index.ts';
-import type { SqlSession } from './sql-session.ts';
+import type { SqlSession } from '../store/sql-session.ts';
 import type { SyncEngine } from './sync-engine.ts';
 import { deadSyncQueueName, parseSyncJob, syncQueueName, type SyncQueue } from './sync-queue.ts';
 import { markDead } from './sync-state.ts';

@@ -1,0 +1,199 @@
+/**
+ * The set-based ingest path: one `INSERT ... SELECT FROM unnest(...)` per table per batch, inside
+ * the caller's transaction (so a sync commits records and checkpoint together). Source records are
+ * upserted, skipping unchanged content (by hash) and refusing payloads older than what is stored;
+ * activities are appended idempotently by (installation, source, discriminator).
+ */
+import { createHash } from 'node:crypto';
+import type { ActivityRecord, SourceRecordInput } from '../model/index.ts';
+
+export type SqlExecutor = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+
+export interface IngestSourceRecord extends SourceRecordInput {
+  /** The canonical records mapped from this payload, kept next to it. */
+  readonly canonical?: unknown;
+}
+
+export interface IngestBatch {
+  readonly tenantId: string;
+  readonly installationId: string;
+  readonly sourceRecords: readonly IngestSourceRecord[];
+  readonly activities: readonly ActivityRecord[];
+}
+
+export interface IngestResult {
+  readonly inserted: number;
+  readonly updated: number;
+  /** Unchanged content, or a payload older than the stored one. */
+  readonly skipped: number;
+  /** Records newly marked deleted. */
+  readonly deleted: number;
+  readonly activitiesAppended: number;
+  readonly activitiesDuplicate: number;
+}
+
+/** JSON with object keys sorted, so equal content always hashes equally. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export function contentHash(payload: unknown): string {
+  return createHash('sha256').update(canonicalJson(payload)).digest('base64url');
+}
+
+const time = (d: Date | null | undefined): number => (d ? d.getTime() : Number.NEGATIVE_INFINITY);
+
+/** One row per key: the newest by platform time; on a tie, the higher `tie` (same rule as the SQL). */
+function newestPerKey<T>(rows: readonly T[], key: (row: T) => string, at: (row: T) => Date | null | undefined, tie: (row: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const row of rows) {
+    const k = key(row);
+    const seen = byKey.get(k);
+    const wins =
+      !seen || time(at(row)) > time(at(seen)) || (time(at(row)) === time(at(seen)) && tie(row) > tie(seen));
+    if (wins) byKey.set(k, row);
+  }
+  return [...byKey.values()];
+}
+
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+interface HashedRecord extends IngestSourceRecord {
+  readonly hash: string;
+}
+
+async function upsertLive(exec: SqlExecutor, batch: IngestBatch, rows: readonly HashedRecord[]) {
+  if (rows.length === 0) return { inserted: 0, updated: 0 };
+  const result = await exec(
+    `insert into source_record as s (tenant_id, installation_id, object_type, external_id, platform_updated_at, content_hash, payload, canonical)
+     select $1::uuid, $2::uuid, u.object_type, u.external_id, u.updated_at, u.hash, u.payload, u.canonical
+       from unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[], $8::jsonb[])
+         as u(object_type, external_id, updated_at, hash, payload, canonical)
+     on conflict (installation_id, object_type, external_id) do update
+        set platform_updated_at = excluded.platform_updated_at, content_hash = excluded.content_hash,
+            payload = excluded.payload, canonical = excluded.canonical, deleted_at = null,
+            last_changed_at = clock_timestamp()
+      where s.tenant_id = excluded.tenant_id
+        and (s.content_hash is distinct from excluded.content_hash or s.deleted_at is not null)
+        -- Older never beats newer; at the same instant the higher hash wins, so any arrival order
+        -- converges on the same row.
+        and (s.platform_updated_at is null or excluded.platform_updated_at is null
+             or excluded.platform_updated_at > s.platform_updated_at
+             or (excluded.platform_updated_at = s.platform_updated_at and excluded.content_hash > s.content_hash))
+     returning (xmax = 0) as inserted`,
+    [
+      batch.tenantId,
+      batch.installationId,
+      rows.map((r) => r.objectType),
+      rows.map((r) => r.externalId),
+      rows.map((r) => iso(r.updatedAt)),
+      rows.map((r) => r.hash),
+      rows.map((r) => JSON.stringify(r.payload)),
+      rows.map((r) => (r.canonical === undefined ? null : JSON.stringify(r.canonical))),
+    ],
+  );
+  const inserted = result.filter((r) => r.inserted === true).length;
+  return { inserted, updated: result.length - inserted };
+}
+
+/** Deletions keep the last payload and mark the row; a deletion older than the stored data loses. */
+async function markDeleted(exec: SqlExecutor, batch: IngestBatch, rows: readonly IngestSourceRecord[]) {
+  if (rows.length === 0) return { deleted: 0 };
+  const result = await exec(
+    `insert into source_record as s (tenant_id, installation_id, object_type, external_id, platform_updated_at, content_hash, payload, deleted_at)
+     select $1::uuid, $2::uuid, u.object_type, u.external_id, u.deleted_at, $6, '{}'::jsonb, u.deleted_at
+       from unnest($3::text[], $4::text[], $5::timestamptz[]) as u(object_type, external_id, deleted_at)
+     on conflict (installation_id, object_type, external_id) do update
+        set deleted_at = excluded.deleted_at,
+            platform_updated_at = greatest(s.platform_updated_at, excluded.platform_updated_at),
+            last_changed_at = clock_timestamp()
+      where s.tenant_id = excluded.tenant_id and s.deleted_at is null
+        and (s.platform_updated_at is null or s.platform_updated_at <= excluded.deleted_at)
+     returning 1`,
+    [
+      batch.tenantId,
+      batch.installationId,
+      rows.map((r) => r.objectType),
+      rows.map((r) => r.externalId),
+      rows.map((r) => iso(r.deletedAt)),
+      contentHash({}),
+    ],
+  );
+  return { deleted: result.length };
+}
+
+async function appendActivities(exec: SqlExecutor, batch: IngestBatch): Promise<number> {
+  const rows = batch.activities;
+  if (rows.length === 0) return 0;
+  const col = <T>(pick: (a: ActivityRecord) => T): T[] => rows.map(pick);
+  const result = await exec(
+    `insert into activity (tenant_id, installation_id, kind, category, occurred_at, subject_kind, subject_object_type,
+                           subject_external_id, driver_type, driver_object_type, driver_external_id, source_object_type,
+                           source_external_id, discriminator, amount, currency, summary, actor, attributes)
+     select $1::uuid, $2::uuid, u.*
+       from unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                   $11::text[], $12::text[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], $18::text[],
+                   $19::jsonb[])
+         as u(kind, category, occurred_at, subject_kind, subject_object_type, subject_external_id, driver_type,
+              driver_object_type, driver_external_id, source_object_type, source_external_id, discriminator, amount,
+              currency, summary, actor, attributes)
+     on conflict (installation_id, source_object_type, source_external_id, discriminator) do nothing
+     returning 1`,
+    [
+      batch.tenantId,
+      batch.installationId,
+      col((a) => a.kind),
+      col((a) => a.category),
+      col((a) => a.occurredAt.toISOString()),
+      col((a) => a.subject.kind),
+      col((a) => a.subject.objectType),
+      col((a) => a.subject.externalId),
+      col((a) => a.driver?.type ?? null),
+      col((a) => a.driver?.objectType ?? null),
+      col((a) => a.driver?.externalId ?? null),
+      col((a) => a.source.objectType),
+      col((a) => a.source.externalId),
+      col((a) => a.discriminator),
+      col((a) => a.amount?.value ?? null),
+      col((a) => a.amount?.currency ?? null),
+      col((a) => a.summary),
+      col((a) => a.actor ?? null),
+      col((a) => JSON.stringify(a.attributes)),
+    ],
+  );
+  return result.length;
+}
+
+/** Writes one batch with set-based statements, in whatever transaction `exec` runs in. */
+export async function ingestBatch(exec: SqlExecutor, batch: IngestBatch): Promise<IngestResult> {
+  const key = (r: IngestSourceRecord): string => `${r.objectType}\u0000${r.externalId}`;
+  const live = newestPerKey(
+    batch.sourceRecords.filter((r) => !r.deletedAt).map((r): HashedRecord => ({ ...r, hash: contentHash(r.payload) })),
+    key,
+    (r) => r.updatedAt,
+    (r) => r.hash,
+  );
+  const gone = newestPerKey(
+    batch.sourceRecords.filter((r) => r.deletedAt),
+    key,
+    (r) => r.deletedAt,
+    () => '',
+  );
+  const { inserted, updated } = await upsertLive(exec, batch, live);
+  const { deleted } = await markDeleted(exec, batch, gone);
+  const appended = await appendActivities(exec, batch);
+  return {
+    inserted,
+    updated,
+    skipped: live.length - inserted - updated,
+    deleted,
+    activitiesAppended: appended,
+    activitiesDuplicate: batch.activities.length - appended,
+  };
+}

@@ -1,0 +1,22 @@
+export { openDatabase, sqlSessionOf, type Database, type DatabaseOptions } from './database.ts';
+export type { SqlSession } from './sql-session.ts';
+export {
+  entities,
+  TenantEntity,
+  InstallationEntity,
+  SourceRecordEntity,
+  ActivityEntity,
+  PersonEntity,
+  AccountEntity,
+  installationStatuses,
+  type Tenant,
+  type Installation,
+  type InstallationStatus,
+  type SourceRecordRow,
+  type ActivityRow,
+  type Person,
+  type Account,
+} from './entities.ts';
+export { ingestBatch, canonicalJson, contentHash, type IngestBatch, type IngestResult, type IngestSourceRecord, type SqlExecutor } from './bulk-ingest.ts';
+export { sealTokens, openTokens, keyId, type TokenOwner } from './token-vault.ts';
+export { createTenantDirectory, createInstallationDirectory, type TenantView, type InstallationView } from './directories.ts';

@@ -1,0 +1,11 @@
+/**
+ * Every committed migration, in order. Listed statically (no directory scan) so they run the same
+ * from source under Node's type stripping and from any packaging.
+ */
+import { Migration20261122000000_initial } from './Migration20261122000000_initial.ts';
+import { Migration20261122000100_sync } from './Migration20261122000100_sync.ts';
+
+export const migrations = [
+  { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
+  { name: 'Migration20261122000100_sync', class: Migration20261122000100_sync },
+];

@@ -1,0 +1,101 @@
+/**
+ * Fresh, migrated databases for tests, on both engines Ledgerline runs on: embedded PGlite (in
+ * memory, served over the wire protocol exactly as `npm start` does) always, and a real PostgreSQL
+ * server when DATABASE_URL is set — a uniquely named database per call, dropped afterwards, so
+ * parallel test files never collide.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../core/store/index.ts';
+
+export interface TestDatabase extends Database {
+  /** A URL other processes (workers under test) can connect to. */
+  readonly connectionUrl: string;
+}
+
+export interface TestDatabaseVariant {
+  readonly label: 'PGlite' | 'PostgreSQL';
+  /** Why this variant cannot run here; null when it can. */
+  readonly skipReason: string | null;
+  open(options?: { poolSize?: number }): Promise<TestDatabase>;
+}
+
+function adminUrl(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Creates a throw-away database on the server in DATABASE_URL and opens it migrated. */
+export async function openPostgresTestDatabase(options: { poolSize?: number } = {}): Promise<TestDatabase> {
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error('DATABASE_URL is not set');
+  const name = `ll_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = adminUrl(base, name);
+  const db = await openDatabase({ databaseUrl: url, ...(options.poolSize ? { poolSize: options.poolSize } : {}) });
+  await db.migrate();
+  return {
+    ...db,
+    connectionUrl: url,
+    async close() {
+      await db.close();
+      const dropper = new pg.Client({ connectionString: base });
+      await dropper.connect();
+      try {
+        await dropper.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
+
+export async function openPgliteTestDatabase(options: { poolSize?: number } = {}): Promise<TestDatabase> {
+  const db = await openDatabase({ inMemory: true, ...(options.poolSize ? { poolSize: options.poolSize } : {}) });
+  await db.migrate();
+  return { ...db, connectionUrl: db.url };
+}
+
+let announced = false;
+
+/** Both variants; the PostgreSQL one says why it is skipped when DATABASE_URL is unset. */
+export function testDatabases(): TestDatabaseVariant[] {
+  const skipReason = process.env.DATABASE_URL ? null : 'DATABASE_URL is not set, so the PostgreSQL-server variant does not run';
+  if (skipReason && !announced) {
+    announced = true;
+    console.info(`[test databases] ${skipReason}`);
+  }
+  return [
+    { label: 'PGlite', skipReason: null, open: openPgliteTestDatabase },
+    { label: 'PostgreSQL', skipReason, open: openPostgresTestDatabase },
+  ];
+}
+
+/** Creates a tenant and an active installation straight in SQL; returns their ids. */
+export async function seedInstallation(
+  db: Database,
+  options: { slug?: string; platform?: string; platformAccountId?: string; apiBaseUrl?: string; sealedTokens?: string | null } = {},
+): Promise<{ tenantId: string; installationId: string }> {
+  const slug = options.slug ?? `t-${randomBytes(4).toString('hex')}`;
+  const [tenant] = await db.sql.query<{ id: string }>(`insert into tenant (slug, name) values ($1, $2) returning id`, [slug, `Tenant ${slug}`]);
+  const [installation] = await db.sql.query<{ id: string }>(
+    `insert into installation (tenant_id, platform, platform_account_id, display_name, api_base_url, sealed_tokens)
+     values ($1, $2, $3, $4, $5, $6) returning id`,
+    [
+      tenant!.id,
+      options.platform ?? 'scripted',
+      options.platformAccountId ?? `acct-${randomBytes(4).toString('hex')}`,
+      'Test installation',
+      options.apiBaseUrl ?? 'http://127.0.0.1:9',
+      options.sealedTokens ?? null,
+    ],
+  );
+  return { tenantId: tenant!.id, installationId: installation!.id };
+}
