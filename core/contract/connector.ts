@@ -66,6 +66,8 @@ export interface OAuth2Auth<InstallParams = Record<string, never>> {
    */
   readonly installParams: z.ZodType<InstallParams>;
   readonly endpoints: (settings: PluginSettings, params: InstallParams) => OAuthEndpoints;
+  /** The OAuth client (from the plugin's settings) that authorizes and refreshes. */
+  readonly client: (settings: PluginSettings) => { readonly clientId: string; readonly clientSecret: string };
   readonly scopes: readonly string[];
   readonly pkce: boolean;
   /** How the client authenticates at the token endpoint. */
