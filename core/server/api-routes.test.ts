@@ -95,6 +95,10 @@ describe('installations are scoped by tenant', () => {
     const bad = await getJson('/api/v1/tenants/Not_A_Slug/installations');
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('tenant');
+    await server.tenants.create({ slug: 'acme', name: 'Acme' });
+    const badId = await getJson('/api/v1/tenants/acme/installations/not-a-uuid');
+    expect(badId.status).toBe(400);
+    expect(badId.body.error.field).toBe('id');
   });
 
   it('uninstalls, idempotently', async () => {

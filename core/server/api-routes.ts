@@ -17,10 +17,11 @@ export const apiPrefix = '/api/v1';
 export const TenantSlug = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and inner hyphens, at most 63 characters');
-const InstallationId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'an installation id');
+/** Installations are keyed by UUID; anything else is refused here rather than sent to the database. */
+export const InstallationId = z.uuid('an installation id (a UUID)');
 
 const TenantParams = z.object({ tenant: TenantSlug });
-const InstallationParams = z.object({ tenant: TenantSlug, id: InstallationId });
+export const InstallationParams = z.object({ tenant: TenantSlug, id: InstallationId });
 const NewTenant = z.strictObject({ slug: TenantSlug, name: z.string().trim().min(1).max(200) });
 
 export function tenantJson(tenant: TenantSummary) {

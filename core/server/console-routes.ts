@@ -4,16 +4,13 @@
  */
 import express from 'express';
 import type { RequestHandler, Router } from 'express';
-import { z } from 'zod';
 import { requireConsoleSession } from './admin-auth.ts';
-import { findInstallation, findTenant, TenantSlug } from './api-routes.ts';
+import { findInstallation, findTenant, InstallationParams } from './api-routes.ts';
 import { issueCsrfToken, verifyCsrf } from './csrf-protection.ts';
 import { renderErrorsAsHtml } from './error-responses.ts';
 import { parseRequest } from './request-validation.ts';
 import { encryptionKeyNote, settingsOverview } from './settings-overview.ts';
 import type { InstallationSummary, ServerDeps, TenantSummary } from './server-deps.ts';
-
-const InstallationParams = z.object({ tenant: TenantSlug, id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/) });
 
 /** "2026-11-22 16:37 UTC": unambiguous for admins in any time zone. */
 export function formatTime(date: Date | null): string {

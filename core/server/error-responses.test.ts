@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryTenants } from './in-memory-directories.ts';
 import { startTestServer } from './server-test-harness.ts';
@@ -12,6 +13,13 @@ const json = { 'content-type': 'application/json' };
 class BrokenTenants extends InMemoryTenants {
   override list(): never {
     throw new TypeError('relation "tenant" does not exist (host=db.internal password=hunter2)');
+  }
+}
+
+/** What pg throws when the server goes away mid-request. */
+class DroppedConnectionTenants extends InMemoryTenants {
+  override list(): never {
+    throw Object.assign(new Error('Connection terminated unexpectedly (10.0.0.5:5432)'), { code: '08006' });
   }
 }
 
@@ -90,6 +98,15 @@ describe('error mapping on /api/v1', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('LL_UNSUPPORTED_MEDIA_TYPE');
   });
 
+  it('maps a dropped database connection to 503 LL_UNAVAILABLE without the driver message', async () => {
+    server = await startTestServer({ tenants: new DroppedConnectionTenants() });
+    const response = await fetch(`${server.url}/api/v1/tenants`);
+    expect(response.status).toBe(503);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: 'LL_UNAVAILABLE', message: 'A dependency (database, migrations) is not ready.' } });
+    expect(text).not.toContain('10.0.0.5');
+  });
+
   it('turns a thrown non-Ledgerline error into 500 LL_INTERNAL without its message or stack, and logs it', async () => {
     server = await startTestServer({ tenants: new BrokenTenants() });
     const response = await fetch(`${server.url}/api/v1/tenants`);
@@ -107,12 +124,13 @@ describe('error pages on console routes', () => {
   it('renders an HTML error page, not JSON, for a missing installation', async () => {
     server = await startTestServer();
     await server.tenants.create({ slug: 'acme', name: 'Acme' });
-    const response = await fetch(`${server.url}/tenants/acme/installations/missing`);
+    const missing = randomUUID();
+    const response = await fetch(`${server.url}/tenants/acme/installations/${missing}`);
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await response.text();
     expect(html).toContain('LL_NOT_FOUND');
-    expect(html).toContain('No installation missing in tenant acme.');
+    expect(html).toContain(`No installation ${missing} in tenant acme.`);
   });
 
   it('renders the error page for an unknown path when a browser asks for HTML', async () => {

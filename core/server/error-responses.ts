@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { LedgerlineError, errorCodes, invalidInput, isLedgerlineError } from '../errors/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import { transientDatabaseError } from '../store/index.ts';
 
 export interface ErrorBody {
   readonly error: {
@@ -34,6 +35,9 @@ const bodyParserCodes: Readonly<Record<string, { code: ErrorCode; message: strin
 export function classifyRequestError(error: unknown): LedgerlineError {
   if (isLedgerlineError(error)) return error;
   if (error instanceof z.ZodError) return invalidInput('Request', error.issues);
+  // A dropped database connection is "try again", not a bug: 503 LL_UNAVAILABLE.
+  const transient = transientDatabaseError(error);
+  if (transient !== null) return transient;
   const parsed = BodyParserError.safeParse(error);
   if (parsed.success) {
     const known = bodyParserCodes[parsed.data.type];

@@ -8,6 +8,9 @@ export { startServer } from './start-server.ts';
 export type { ListenOptions, RunningServer } from './start-server.ts';
 export { panelSecurityHeaders, frameAncestorList } from './security-headers.ts';
 export { apiPrefix } from './api-routes.ts';
+export { storeBackedDeps } from './store-backed-deps.ts';
+export type { StoreBackedDepsOptions } from './store-backed-deps.ts';
+export { InMemoryInstallations, InMemoryTenants, ScriptedReadiness } from './in-memory-directories.ts';
 export type {
   InstallationDirectory,
   InstallationStatus,
