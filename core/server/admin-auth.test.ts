@@ -89,7 +89,9 @@ describe('console login', () => {
     const response = await postForm(`${server.url}/login`, { token: 'wrong', _csrf: csrf }, { cookie: `ll_csrf=${csrf}` });
     expect(response.status).toBe(401);
     expect(cookieValue(response.headers.getSetCookie(), 'll_session')).toBeUndefined();
-    expect(await response.text()).toContain('That token is not valid.');
+    const html = await response.text();
+    expect(html).toContain('That token is not valid.');
+    expect(html).not.toContain('Sign out');
   });
 
   it('sets an HttpOnly, SameSite=Strict session cookie for the right token and lets the console in', async () => {
@@ -106,7 +108,9 @@ describe('console login', () => {
     const session = cookieValue([setCookie], 'll_session');
     const page = await fetch(`${server.url}/settings`, { headers: { cookie: `ll_session=${session}` }, redirect: 'manual' });
     expect(page.status).toBe(200);
-    expect(await page.text()).not.toContain('Admin authentication is off');
+    const html = await page.text();
+    expect(html).not.toContain('Admin authentication is off');
+    expect(html).toContain('Sign out');
   });
 
   it('marks the session cookie Secure when the public URL is https', async () => {
@@ -114,6 +118,15 @@ describe('console login', () => {
     const csrf = await openLoginPage(server.url);
     const response = await postForm(`${server.url}/login`, { token: testAdminToken, _csrf: csrf }, { cookie: `ll_csrf=${csrf}` });
     expect(response.headers.getSetCookie().find((c) => c.startsWith('ll_session='))).toMatch(/; Secure/);
+  });
+
+  it('signs out: the session cookie is cleared', async () => {
+    server = await startTestServer({ adminToken: testAdminToken });
+    const { cookie, csrf } = await signIn(server.url);
+    const response = await postForm(`${server.url}/logout`, { _csrf: csrf }, { cookie });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/login');
+    expect(response.headers.getSetCookie().find((c) => c.startsWith('ll_session='))).toMatch(/^ll_session=;.*Expires=Thu, 01 Jan 1970/);
   });
 
   it('never redirects off-site after login', async () => {

@@ -4,7 +4,7 @@
  */
 import express from 'express';
 import type { RequestHandler, Router } from 'express';
-import { requireConsoleSession } from './admin-auth.ts';
+import { hasConsoleSession, requireConsoleSession } from './admin-auth.ts';
 import { findInstallation, findTenant, InstallationParams } from './api-routes.ts';
 import { issueCsrfToken, verifyCsrf } from './csrf-protection.ts';
 import { renderErrorsAsHtml } from './error-responses.ts';
@@ -34,8 +34,9 @@ export interface InstallationRow {
 
 /** Locals every console page and the error page use. */
 export function consoleLocals(deps: ServerDeps, cssHref: string): RequestHandler {
-  return (_req, res, next) => {
+  return (req, res, next) => {
     res.locals.authDisabled = deps.config.adminToken === undefined;
+    res.locals.signedIn = deps.config.adminToken !== undefined && hasConsoleSession(req, deps.config);
     res.locals.cssHref = cssHref;
     res.locals.formatTime = formatTime;
     res.locals.syncLabel = syncLabel;
