@@ -133,7 +133,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     async close() {
       if (closed) return;
       closed = true;
-      await orm.close(true);
+      // A pooled connection the server terminated can leave the pool waiting forever on shutdown;
+      // nothing is in flight by now, so give it a bounded time.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        orm.close(true),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 5_000);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
       await embedded?.stop();
     },
   };

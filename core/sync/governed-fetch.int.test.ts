@@ -61,7 +61,7 @@ for (const variant of databaseVariants()) {
       await Promise.all(servers.map((s) => s.close()));
       await db?.close();
     });
-    const governor = (options: Partial<RateGovernorOptions> = {}) => createRateGovernor({ sql: db.connect(), ...options });
+    const governor = (options: Partial<RateGovernorOptions> = {}, sql = db.sql) => createRateGovernor({ sql, ...options });
     const governed = (installationId: string, g: RateGovernor, options: Partial<GovernedFetchOptions> = {}) =>
       createGovernedFetch({ installationId, policy: loopbackPolicy(), governor: g, accessToken: () => Promise.resolve('token'), classifyError, ...options });
     const limited = async (options: Parameters<typeof startRateLimitedServer>[0]) => {
@@ -74,7 +74,7 @@ for (const variant of databaseVariants()) {
       const server = await limited({ limit: 10, windowMs: 300, refusal: 'retry-after' });
       const installation = randomUUID();
       const policy = loopbackPolicy([{ name: 'rolling', capacity: 10, perMs: 300 }]);
-      const [a, b] = [governed(installation, governor(), { policy }), governed(installation, governor(), { policy })];
+      const [a, b] = [governed(installation, governor(), { policy }), governed(installation, governor({}, db.otherProcess), { policy })];
       const results = await Promise.all([a, a, b, b].map((f, i) => fetchAll(f, paths(server, installation, 8).map((p) => `${p}?worker=${i}`))));
       expect(results.flat()).toEqual(Array(32).fill(200));
       expect(server.arrivals.filter((r) => r.status !== 200)).toEqual([]);
@@ -119,7 +119,7 @@ for (const variant of databaseVariants()) {
       const first = governed(installation, governor(), {
         onWait: () => {
           // Once the first process knows of the block, a second process and another installation start.
-          secondProcess ??= fetchAll(governed(installation, governor()), paths(server, installation, 2));
+          secondProcess ??= fetchAll(governed(installation, governor({}, db.otherProcess)), paths(server, installation, 2));
           otherInstallation ??= fetchAll(governed(other, governor()), paths(server, other, 5));
         },
       });

@@ -31,7 +31,7 @@ for (const variant of databaseVariants()) {
     afterAll(async () => {
       await db?.close();
     });
-    const governor = (options: Partial<RateGovernorOptions> = {}) => createRateGovernor({ sql: db.connect(), random: () => 0, ...options });
+    const governor = (options: Partial<RateGovernorOptions> = {}, sql = db.sql) => createRateGovernor({ sql, random: () => 0, ...options });
 
     it('grants the burst at once, then spaces requests at the refill rate and says why it waits', async () => {
       const waits: RateWait[] = [];
@@ -62,7 +62,7 @@ for (const variant of databaseVariants()) {
           grants.push(performance.now());
         }
       };
-      const [a, b] = [governor(), governor()];
+      const [a, b] = [governor(), governor({}, db.otherProcess)];
       await Promise.all([worker(a, 8), worker(a, 7), worker(b, 8), worker(b, 7)]);
       expect(busiestWindow(grants, 200)).toBeLessThanOrEqual(10);
       // 30 grants at 9 per 200 ms after a burst of 1: at least ~640 ms.
@@ -95,7 +95,7 @@ for (const variant of databaseVariants()) {
       const waits: RateWait[] = [];
       const [inBucket, outside] = await Promise.all([
         timed(() => g.acquire(blocked, p, get(), { onWait: (w) => waits.push(w) })),
-        timed(() => governor().acquire(blocked, p, get('/elsewhere'))),
+        timed(() => governor({}, db.otherProcess).acquire(blocked, p, get('/elsewhere'))),
       ]);
       expect(inBucket).toBeGreaterThanOrEqual(135);
       expect(outside).toBeGreaterThanOrEqual(135);
@@ -118,7 +118,7 @@ for (const variant of databaseVariants()) {
     });
 
     it('holds a daily refusal for the whole installation until the reset, failing fast past maxWaitMs', async () => {
-      const [a, b] = [governor({ maxWaitMs: 1000 }), governor({ maxWaitMs: 1000 })];
+      const [a, b] = [governor({ maxWaitMs: 1000 }), governor({ maxWaitMs: 1000 }, db.otherProcess)];
       const p = policy([{ name: 'rolling', capacity: 100, perMs: 1000 }]);
       const [installation, other] = [randomUUID(), randomUUID()];
       await a.observe(installation, p, { throttled: true, daily: true, bucket: 'rolling', resetInMs: 60_000 });

@@ -1,6 +1,6 @@
 /**
  * The rate governor: one budget per installation shared by every process (workers, web server),
- * kept in the `rate_budget` table and drawn from with one atomic UPDATE per bucket on the
+ * kept in the `rate_budget` table (migration Migration20261122000100_sync) and drawn from with one atomic UPDATE per bucket on the
  * database clock, so processes on different machines agree on what is left.
  *
  * A platform limit "capacity per perMs" is a window (HubSpot's 110 / 10 s is rolling). A plain
@@ -14,10 +14,8 @@
  */
 import type { Clock, RateBucket, RateObservation, RatePolicy } from '../contract/index.ts';
 import { LedgerlineError } from '../errors/index.ts';
+import type { SqlExecutor } from '../store/index.ts';
 import { systemClock } from './clock.ts';
-import type { SqlExecutor } from './rate-budget.sql.ts';
-
-export type { SqlExecutor } from './rate-budget.sql.ts';
 
 /** The row every acquire passes first: a block on it stops every bucket of the installation. */
 export const INSTALLATION_WIDE = '*';

@@ -5,6 +5,7 @@
  */
 import type { Clock, Logger, StreamContext, StreamDefinition } from '../contract/index.ts';
 import { LedgerlineError, inPlugin, toLedgerlineError } from '../errors/index.ts';
+import { transientDatabaseError } from '../store/index.ts';
 import { prepareRecords, type PreparedPage } from './record-pipeline.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import {
@@ -14,6 +15,7 @@ import {
   recordReconciliation,
   renewLease,
   setWaitReason,
+  type LeasedState,
   type StreamKey,
 } from './sync-state.ts';
 
@@ -69,9 +71,16 @@ export interface StreamRunnerDeps {
 
 const busy: RunSummary = { outcome: 'busy', records: 0, pages: 0, deleted: 0, rejected: 0, sourceCount: null, storedCount: null };
 
-/** Reads the stored checkpoint with the stream's schema; an invalid one is reported and replaced by a full start. */
-function startingCursor(stream: StreamDefinition, stored: unknown, mode: SyncMode, now: Date, log: Logger): unknown {
-  if (mode === 'full' || stored === null || stored === undefined) return stream.cursor.initial({ full: mode === 'full', now });
+/**
+ * Where a run starts. A full run starts from the beginning unless it continues an unfinished full
+ * run; an incremental run continues from the stored checkpoint, or backfills when there is none.
+ * A stored checkpoint is validated with the stream's schema; an invalid one is reported and
+ * replaced by a backfill (re-reading is safe: writes are idempotent).
+ */
+function startingCursor(stream: StreamDefinition, lease: LeasedState, mode: SyncMode, now: Date, log: Logger): unknown {
+  const stored = lease.cursor;
+  const continueStored = mode === 'incremental' || lease.resumesUnfinishedRun;
+  if (!continueStored || stored === null || stored === undefined) return stream.cursor.initial({ full: true, now });
   const parsed = stream.cursor.schema.safeParse(stored);
   if (parsed.success) return parsed.data;
   log.warn({ stream: stream.name, issues: parsed.error.issues }, 'stored checkpoint is invalid; starting a full backfill');
@@ -122,7 +131,7 @@ export async function runStream(
 
   try {
     const ctx = deps.context(key, controller.signal, onWait);
-    let cursor = startingCursor(stream, lease.cursor, mode, deps.clock.now(), deps.log);
+    let cursor = startingCursor(stream, lease, mode, deps.clock.now(), deps.log);
     deps.onProgress?.({ type: 'started', key, mode, from: stream.cursor.describe(cursor) });
     let total: number | null = null;
     const pagesOf = stream.read(ctx, cursor);
@@ -172,11 +181,12 @@ export async function runStream(
     deps.onProgress?.({ type: 'finished', key, summary });
     return summary;
   } catch (thrown) {
+    // A dropped database connection is retryable wherever it surfaced (our SQL, or the governor's
+    // inside the plugin's fetch); anything else raised by plugin code is tagged with its hook.
     const error = leaseLost
       ? new LedgerlineError('LL_CONFLICT', `lost the sync lease for ${key.stream}`, { cause: thrown })
-      : thrown instanceof LedgerlineError
-        ? thrown
-        : inPlugin(deps.pluginId, `streams.${stream.name}`, thrown);
+      : (transientDatabaseError(thrown) ??
+        (thrown instanceof LedgerlineError ? thrown : inPlugin(deps.pluginId, `streams.${stream.name}`, thrown)));
     if (!leaseLost) {
       await finishRun(deps.sql, key, deps.owner, {
         runId: lease.runId,

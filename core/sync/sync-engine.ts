@@ -122,24 +122,20 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     );
   }
 
-  /** A stream that was never synced starts with a backfill; afterwards runs are incremental. */
-  async function modeFor(target: SyncTarget): Promise<SyncMode> {
-    const rows = await deps.sql.query<{ last_success_at: Date | null }>(
-      `select last_success_at from sync_state where installation_id = $1 and stream = $2`,
-      [target.installation.id, target.stream.name],
-    );
-    return rows[0]?.last_success_at ? 'incremental' : 'full';
-  }
 
   return {
     targets,
 
-    /** Foreground runs for the CLI: every selected stream, one after another. */
+    /**
+     * Foreground runs for the CLI: every selected stream, one after another. Runs are incremental
+     * (from the stored checkpoint, or a backfill when there is none yet, so an interrupted backfill
+     * continues where it stopped); only an explicit full run starts over.
+     */
     async runNow(filter: TargetFilter & { full?: boolean }, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<RunSummary[]> {
       const summaries: RunSummary[] = [];
       for (const target of await targets(filter)) {
         if (signal?.aborted) break;
-        summaries.push(await run(target, filter.full ? 'full' : await modeFor(target), onProgress, signal));
+        summaries.push(await run(target, filter.full ? 'full' : 'incremental', onProgress, signal));
       }
       return summaries;
     },
@@ -160,7 +156,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
           return { outcome: 'succeeded', records: result.processed, pages: 0, deleted: result.counts.deleted, rejected: result.counts.rejected, sourceCount: null, storedCount: null };
         }
       }
-      const summary = await run(target, job.mode === 'full' ? 'full' : await modeFor(target), undefined, signal);
+      const summary = await run(target, job.mode === 'full' ? 'full' : 'incremental', undefined, signal);
       if (summary.outcome === 'busy') {
         throw new LedgerlineError('LL_CONFLICT', `${job.stream} of ${job.installationId} is being synced by another worker`);
       }
@@ -172,9 +168,8 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     async enqueueDue(queue: SyncQueue): Promise<number> {
       const all = await targets();
       if (all.length === 0) return 0;
-      const states = await deps.sql.query<{ installation_id: string; stream: string; due: boolean; ever: boolean; status: string }>(
-        `select installation_id, stream, (next_run_at is null or next_run_at <= clock_timestamp()) as due,
-                last_success_at is not null as ever, status
+      const states = await deps.sql.query<{ installation_id: string; stream: string; due: boolean; status: string }>(
+        `select installation_id, stream, (next_run_at is null or next_run_at <= clock_timestamp()) as due, status
            from sync_state where installation_id = any($1::uuid[])`,
         [[...new Set(all.map((t) => t.installation.id))]],
       );
@@ -187,7 +182,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
           tenantId: target.installation.tenantId,
           installationId: target.installation.id,
           stream: target.stream.name,
-          mode: state?.ever ? 'incremental' : 'full',
+          mode: 'incremental',
         });
         if (id) queued += 1;
       }

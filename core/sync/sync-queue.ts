@@ -87,7 +87,9 @@ export async function openSyncQueue(options: SyncQueueOptions): Promise<SyncQueu
 async function ensureQueue(boss: PgBoss, name: string, options: Record<string, unknown>): Promise<void> {
   const existing = await boss.getQueue(name);
   if (existing) {
-    await boss.updateQueue(name, options);
+    // A queue's policy is fixed at creation; everything else follows this version's settings.
+    const { policy: _policy, ...changeable } = options;
+    await boss.updateQueue(name, changeable);
     return;
   }
   try {

@@ -16,6 +16,8 @@ export interface LeasedState {
   readonly cursor: unknown;
   readonly checkpointSeq: number;
   readonly runId: number;
+  /** The previous run of the same mode did not finish (crash, failure): continue from its checkpoint. */
+  readonly resumesUnfinishedRun: boolean;
 }
 
 /** Takes the lease when free or expired and opens a run record. Returns null when someone else holds it. */
@@ -30,14 +32,18 @@ export async function acquireLease(
        on conflict (installation_id, stream) do nothing`,
       [key.tenantId, key.installationId, key.stream],
     );
-    const rows = await tx.query<{ cursor: unknown; checkpoint_seq: string }>(
-      `update sync_state
+    const rows = await tx.query<{ cursor: unknown; checkpoint_seq: string; unfinished_same_mode: boolean }>(
+      `with previous as (
+         select mode, status from sync_state where installation_id = $1 and stream = $2 for update
+       )
+       update sync_state
           set lease_owner = $3, lease_until = clock_timestamp() + ($4::double precision * interval '1 millisecond'),
               status = 'running', wait_reason = null, mode = $5, run_started_at = clock_timestamp(),
               run_records = 0, run_pages = 0, run_total = null, updated_at = clock_timestamp()
+         from previous
         where installation_id = $1 and stream = $2
           and (lease_owner is null or lease_owner = $3 or lease_until < clock_timestamp())
-        returning cursor, checkpoint_seq`,
+        returning cursor, checkpoint_seq, (previous.mode = $5 and previous.status <> 'idle') as unfinished_same_mode`,
       [key.installationId, key.stream, options.owner, options.leaseMs, options.mode],
     );
     const row = rows[0];
@@ -46,7 +52,12 @@ export async function acquireLease(
       `insert into sync_run (tenant_id, installation_id, stream, mode, owner) values ($1, $2, $3, $4, $5) returning id`,
       [key.tenantId, key.installationId, key.stream, options.mode, options.owner],
     );
-    return { cursor: row.cursor, checkpointSeq: Number(row.checkpoint_seq), runId: Number(run[0]!.id) };
+    return {
+      cursor: row.cursor,
+      checkpointSeq: Number(row.checkpoint_seq),
+      runId: Number(run[0]!.id),
+      resumesUnfinishedRun: row.unfinished_same_mode,
+    };
   });
 }
 

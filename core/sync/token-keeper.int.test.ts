@@ -101,7 +101,7 @@ for (const variant of databaseVariants()) {
     };
     const keeper = (installationId: string, tokenUrl: string, store: ReturnType<typeof tokenStore>, options: Partial<TokenKeeperOptions> = {}) =>
       createTokenKeeper({
-        sql: db.connect(),
+        sql: db.sql,
         installationId,
         auth: { clientAuth: 'body', parseToken },
         tokenUrl,
@@ -117,7 +117,10 @@ for (const variant of databaseVariants()) {
       const server = await tokenServer([{ status: 429, body: { error: 'rate_limited' }, headers: { 'retry-after': '1' } }]);
       const store = tokenStore(expiringIn(60_000));
       const installation = randomUUID();
-      const processes = Array.from({ length: 4 }, () => keeper(installation, server.url, store));
+      const processes = Array.from({ length: 4 }, (_, i) =>
+        // The same owner name on purpose: keepers must still not share the lease.
+        keeper(installation, server.url, store, { sql: i % 2 === 0 ? db.sql : db.otherProcess, owner: 'host:1:tokens' }),
+      );
       const tokens = await Promise.all(processes.flatMap((p) => Array.from({ length: 5 }, () => p.accessToken())));
       expect(new Set(tokens)).toEqual(new Set(['access-2']));
       expect(server.requests.map((r) => Object.fromEntries(r.form))).toEqual(
@@ -126,7 +129,7 @@ for (const variant of databaseVariants()) {
       expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(990);
       expect(store.saved).toHaveLength(1);
       expect(store.saved[0]).toMatchObject({ accessToken: 'access-2', refreshToken: 'refresh-2', scopes: ['read'], extra: { shop: 'loopback' } });
-      expect(await db.connect()('select * from token_refresh_lease where installation_id = $1', [installation])).toEqual([]);
+      expect(await db.sql('select * from token_refresh_lease where installation_id = $1', [installation])).toEqual([]);
     });
 
     it('does not call the endpoint while the token is outside the skew', async () => {
@@ -151,7 +154,7 @@ for (const variant of databaseVariants()) {
       const server = await tokenServer();
       const store = tokenStore(expiringIn(20 * 60_000));
       const installation = randomUUID();
-      const [a, b] = [keeper(installation, server.url, store), keeper(installation, server.url, store)];
+      const [a, b] = [keeper(installation, server.url, store), keeper(installation, server.url, store, { sql: db.otherProcess })];
       expect(await a.accessToken()).toBe('access-1');
       expect(await b.accessToken()).toBe('access-1');
       await a.renew();
@@ -163,7 +166,7 @@ for (const variant of databaseVariants()) {
     it('waits for a lease another process holds and takes over when it expires without a new token', async () => {
       const server = await tokenServer();
       const installation = randomUUID();
-      await db.connect()(
+      await db.sql(
         `insert into token_refresh_lease (installation_id, owner, lease_until) values ($1, 'crashed', clock_timestamp() + interval '150 milliseconds')`,
         [installation],
       );
@@ -180,7 +183,7 @@ for (const variant of databaseVariants()) {
         .accessToken()
         .catch((e: unknown) => e);
       expect(isLedgerlineError(error, 'LL_AUTH_REVOKED')).toBe(true);
-      expect(await db.connect()('select * from token_refresh_lease where installation_id = $1', [installation])).toEqual([]);
+      expect(await db.sql('select * from token_refresh_lease where installation_id = $1', [installation])).toEqual([]);
     });
 
     it('retries 5xx answers with backoff and gives up with LL_UPSTREAM', async () => {

@@ -1,16 +1,17 @@
 /**
  * Keeps one installation's access token valid. Refreshes happen ahead of expiry and at most once
  * per installation at a time across every process: the refresher holds a row in
- * `token_refresh_lease` taken with one atomic upsert, and everyone else waits for it to clear and
- * re-reads the stored tokens. That matters because Zendesk and Shopify rotate refresh tokens: two
- * racing refreshes with the same refresh token leave one process with a dead pair.
+ * `token_refresh_lease` (migration Migration20261122000100_sync) taken with one atomic upsert, and
+ * everyone else waits for it to clear and re-reads the stored tokens. That matters because Zendesk
+ * and Shopify rotate refresh tokens: two racing refreshes with the same refresh token leave one
+ * process with a dead pair.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock, OAuth2Auth, TokenSet } from '../contract/index.ts';
 import { LedgerlineError, isLedgerlineError } from '../errors/index.ts';
+import type { SqlExecutor } from '../store/index.ts';
 import { systemClock } from './clock.ts';
-import type { SqlExecutor } from './rate-budget.sql.ts';
 
 export interface TokenKeeperOptions {
   readonly sql: SqlExecutor;
@@ -23,7 +24,7 @@ export interface TokenKeeperOptions {
   readonly load: () => Promise<TokenSet>;
   /** Seals and stores new tokens; called before the lease is released so waiters read them. */
   readonly save: (tokens: TokenSet) => Promise<void>;
-  /** Unique per keeper; identifies the lease holder. */
+  /** Names the lease holder (host:pid when omitted); a per-keeper suffix keeps two keepers apart. */
   readonly owner?: string;
   readonly clock?: Clock;
   readonly fetch?: typeof fetch;
@@ -87,7 +88,8 @@ function oauthErrorOf(body: string): string | null {
 
 export function createTokenKeeper(options: TokenKeeperOptions): TokenKeeper {
   const clock = options.clock ?? systemClock;
-  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  // Two keepers sharing an owner would both win the lease (it is re-entrant for its holder).
+  const owner = `${options.owner ?? `${hostname()}:${process.pid}`}:${randomUUID().slice(0, 8)}`;
   const skewMs = options.skewMs ?? 5 * 60_000;
   const leaseMs = options.leaseMs ?? 60_000;
   const pollMs = options.pollMs ?? 100;
