@@ -1,7 +1,8 @@
 /**
  * The rate governor: one budget per installation shared by every process (workers, web server),
- * kept in the `rate_budget` table (migration Migration20261122000100_sync) and drawn from with one atomic UPDATE per bucket on the
- * database clock, so processes on different machines agree on what is left.
+ * kept in the `rate_budget` table (migration Migration20261122000100_sync) and drawn from with one
+ * atomic UPDATE per bucket on the database clock, so processes on different machines agree on
+ * what is left.
  *
  * A platform limit "capacity per perMs" is a window (HubSpot's 110 / 10 s is rolling). A plain
  * token bucket of that capacity would allow twice the capacity inside one window, so each bucket
