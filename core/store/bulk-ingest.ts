@@ -77,15 +77,20 @@ async function upsertLive(exec: SqlExecutor, batch: IngestBatch, rows: readonly 
          as u(object_type, external_id, updated_at, hash, payload, canonical)
      on conflict (installation_id, object_type, external_id) do update
         set platform_updated_at = excluded.platform_updated_at, content_hash = excluded.content_hash,
-            payload = excluded.payload, canonical = excluded.canonical, deleted_at = null,
+            payload = excluded.payload, canonical = excluded.canonical,
+            -- A payload newer than the deletion brings the record back; an older one only fills in
+            -- what the record looked like before it was deleted.
+            deleted_at = case when s.deleted_at is not null and excluded.platform_updated_at > s.deleted_at then null
+                              else s.deleted_at end,
             last_changed_at = clock_timestamp()
       where s.tenant_id = excluded.tenant_id
-        and (s.content_hash is distinct from excluded.content_hash or s.deleted_at is not null)
         -- Older never beats newer; at the same instant the higher hash wins, so any arrival order
         -- converges on the same row.
         and (s.platform_updated_at is null or excluded.platform_updated_at is null
              or excluded.platform_updated_at > s.platform_updated_at
              or (excluded.platform_updated_at = s.platform_updated_at and excluded.content_hash > s.content_hash))
+        and (s.content_hash is distinct from excluded.content_hash
+             or (s.deleted_at is not null and excluded.platform_updated_at > s.deleted_at))
      returning (xmax = 0) as inserted`,
     [
       batch.tenantId,
@@ -102,18 +107,21 @@ async function upsertLive(exec: SqlExecutor, batch: IngestBatch, rows: readonly 
   return { inserted, updated: result.length - inserted };
 }
 
-/** Deletions keep the last payload and mark the row; a deletion older than the stored data loses. */
+/**
+ * Deletions mark the row and keep its last payload. The latest deletion wins; a deletion older than
+ * the stored payload lost to a later change. A deletion of a record never seen leaves a tombstone
+ * that an older payload may still fill in.
+ */
 async function markDeleted(exec: SqlExecutor, batch: IngestBatch, rows: readonly IngestSourceRecord[]) {
   if (rows.length === 0) return { deleted: 0 };
   const result = await exec(
     `insert into source_record as s (tenant_id, installation_id, object_type, external_id, platform_updated_at, content_hash, payload, deleted_at)
-     select $1::uuid, $2::uuid, u.object_type, u.external_id, u.deleted_at, $6, '{}'::jsonb, u.deleted_at
+     select $1::uuid, $2::uuid, u.object_type, u.external_id, null, $6, '{}'::jsonb, u.deleted_at
        from unnest($3::text[], $4::text[], $5::timestamptz[]) as u(object_type, external_id, deleted_at)
      on conflict (installation_id, object_type, external_id) do update
-        set deleted_at = excluded.deleted_at,
-            platform_updated_at = greatest(s.platform_updated_at, excluded.platform_updated_at),
-            last_changed_at = clock_timestamp()
-      where s.tenant_id = excluded.tenant_id and s.deleted_at is null
+        set deleted_at = excluded.deleted_at, last_changed_at = clock_timestamp()
+      where s.tenant_id = excluded.tenant_id
+        and (s.deleted_at is null or excluded.deleted_at > s.deleted_at)
         and (s.platform_updated_at is null or s.platform_updated_at <= excluded.deleted_at)
      returning 1`,
     [

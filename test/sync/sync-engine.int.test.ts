@@ -46,12 +46,12 @@ for (const variant of testDatabases()) {
               {
                 kind: 'transaction',
                 category: 'purchase',
-                occurredAt: scriptedRecord(7).updatedAt,
+                occurredAt: scriptedRecord(7).createdAt,
                 subject: { kind: 'person', objectType: 'scripted_person', externalId: 'r0000007' },
                 source: { objectType: 'scripted_person', externalId: 'r0000007' },
                 discriminator: 'main',
                 amount: { value: '8.50', currency: 'EUR' },
-                summary: 'Person 7 bought for 8.50 EUR',
+                summary: 'r0000007 bought for 8.50 EUR',
                 attributes: {},
               },
             ],
@@ -65,7 +65,7 @@ for (const variant of testDatabases()) {
       );
       expect(deletions.map((d) => ({ ...d, occurred_at: new Date(d.occurred_at).toISOString() }))).toEqual([
         { kind: 'profile_change', category: 'deleted', subject_external_id: 'r0000100', occurred_at: scriptedDeletedAt(100) },
-        { kind: 'transaction', category: 'purchase', subject_external_id: 'r0000100', occurred_at: scriptedRecord(100).updatedAt },
+        { kind: 'transaction', category: 'purchase', subject_external_id: 'r0000100', occurred_at: scriptedRecord(100).createdAt },
       ]);
       const [state] = (await listSyncStatus(db.sql, tenantId)).filter((s) => s.installation_id === installationId);
       expect(state).toMatchObject({ stream: 'records', status: 'idle', checkpoint_seq: '5', cursor: { after: 1_200 }, source_count: '1188', stored_count: '1188' });
