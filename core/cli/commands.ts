@@ -12,4 +12,16 @@ export interface Command {
   run(values: Readonly<Record<string, string | boolean | undefined>>): Promise<number>;
 }
 
-export const commands: Readonly<Record<string, Command>> = {};
+import { migrateCommand } from './migrate-command.ts';
+import { serveCommand } from './serve-command.ts';
+import { statusCommand } from './status-command.ts';
+import { syncCommand } from './sync-command.ts';
+import { workerCommand } from './worker-command.ts';
+
+export const commands: Readonly<Record<string, Command>> = {
+  serve: serveCommand,
+  migrate: migrateCommand,
+  status: statusCommand,
+  sync: syncCommand,
+  worker: workerCommand,
+};

@@ -1,2 +1,4 @@
 export * from './connector.ts';
 export * from './report.ts';
+export * from './manifest.ts';
+export * from './plugin-loader.ts';

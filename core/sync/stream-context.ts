@@ -42,8 +42,8 @@ export function createStreamContextFactory(options: StreamContextOptions) {
       sql: exec,
       installationId: installation.id,
       auth,
-      // Install parameters shape only the authorize/token hosts; the stored API base covers the rest.
-      tokenUrl: auth.endpoints(plugin.settings, {}).tokenUrl,
+      // The token endpoint may depend on what the admin gave at install (Zendesk subdomain, Shopify shop).
+      tokenUrl: auth.endpoints(plugin.settings, auth.installParams.parse(installation.installParams)).tokenUrl,
       clientId: client.clientId,
       clientSecret: client.clientSecret,
       owner: `${hostname()}:${process.pid}:tokens`,

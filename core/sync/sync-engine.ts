@@ -18,7 +18,7 @@ export interface SyncPlugin {
 }
 
 export interface SyncTarget {
-  readonly installation: InstallationView & { readonly platform: string };
+  readonly installation: InstallationView & { readonly platform: string; readonly installParams: Readonly<Record<string, unknown>> };
   readonly stream: StreamDefinition;
   readonly plugin: SyncPlugin;
 }
@@ -55,6 +55,7 @@ interface InstallationRow {
   platform: string;
   platform_account_id: string;
   api_base_url: string;
+  install_params: Record<string, unknown>;
 }
 
 export function createSyncEngine(deps: SyncEngineDeps) {
@@ -62,7 +63,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
 
   async function targets(filter: TargetFilter = {}): Promise<SyncTarget[]> {
     const rows = await deps.sql.query<InstallationRow>(
-      `select id, tenant_id, platform, platform_account_id, api_base_url from installation
+      `select id, tenant_id, platform, platform_account_id, api_base_url, install_params from installation
         where status = 'active' and ($1::uuid is null or tenant_id = $1) and ($2::uuid is null or id = $2)
         order by installed_at`,
       [filter.tenantId ?? null, filter.installationId ?? null],
@@ -83,6 +84,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
             platform: row.platform,
             platformAccountId: row.platform_account_id,
             apiBaseUrl: row.api_base_url,
+            installParams: row.install_params,
           },
           stream,
           plugin,

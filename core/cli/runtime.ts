@@ -1,0 +1,66 @@
+/**
+ * What every long-running command opens, in order: configuration, logger, database (and its
+ * migrations), plugins from the manifest, and the sync services. `close()` undoes it in reverse.
+ */
+import { loadConfig, type Config } from '../config/index.ts';
+import { loadPlugins, type LoadedPlugin } from '../contract/index.ts';
+import { createLogger, type Logger } from '../log/index.ts';
+import { openDatabase, type Database } from '../store/index.ts';
+import { createSyncServices } from '../sync/index.ts';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly db: Database;
+  readonly plugins: readonly LoadedPlugin[];
+  readonly sync: ReturnType<typeof createSyncServices>;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Component name on every log line. */
+  readonly name: string;
+  /** Apply pending migrations; 'auto' follows LEDGERLINE_AUTO_MIGRATE. */
+  readonly migrate: boolean | 'auto';
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const config = loadConfig(options.env ?? process.env);
+  const log = createLogger({ level: config.logLevel, name: options.name });
+  // Plugins load before the database opens, so a bad manifest stops start-up without side effects.
+  const plugins = await loadPlugins(config.manifestPath, config.environment);
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    embeddedDbPort: config.embeddedDbPort,
+  });
+  try {
+    if (options.migrate === true || (options.migrate === 'auto' && config.autoMigrate)) {
+      const applied = await db.migrate();
+      if (applied.length > 0) log.info({ applied }, 'applied migrations');
+    }
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const sync = createSyncServices({
+    sql: db.sql,
+    plugins,
+    encryptionKey: config.encryptionKey,
+    log,
+    leaseMs: config.syncLeaseSeconds * 1000,
+    defaultIncrementalEveryMs: config.syncIntervalSeconds * 1000,
+  });
+  if (config.encryptionKeySource === 'data-dir') {
+    log.warn({ dataDir: config.dataDir }, 'using the development encryption key from the data directory; set LEDGERLINE_ENCRYPTION_KEY in production');
+  }
+  return {
+    config,
+    log,
+    db,
+    plugins,
+    sync,
+    close: () => db.close(),
+  };
+}

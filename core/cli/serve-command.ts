@@ -1,0 +1,62 @@
+import type { LoadedPlugin } from '../contract/index.ts';
+import { frameAncestorsFor } from '../contract/index.ts';
+import { startServer, storeBackedDeps } from '../server/index.ts';
+import type { PluginSummary } from '../server/index.ts';
+import { createTenantDirectory } from '../store/index.ts';
+import { openSyncQueue, startSyncWorker, type RunningSyncWorker, type SyncQueue } from '../sync/index.ts';
+import type { Command } from './commands.ts';
+import { untilSignal } from './process-signals.ts';
+import { openRuntime } from './runtime.ts';
+
+/** What the console shows of a plugin: never a setting's value. */
+export function pluginSummary(plugin: LoadedPlugin): PluginSummary {
+  return {
+    id: plugin.connector.id,
+    displayName: plugin.manifest.displayName,
+    scopes: plugin.manifest.scopes.map((s) => s.scope),
+    panelLocations: plugin.manifest.panelLocations,
+    settings: plugin.settingStates.map((s) => ({
+      name: s.name,
+      state: s.state === 'missing' ? (plugin.connector.sandbox ? 'sandbox' : 'missing') : 'set',
+    })),
+  };
+}
+
+export const serveCommand: Command = {
+  summary: 'Start the server: console, JSON API, webhooks and panels (and a sync worker on the embedded database)',
+  options: {
+    'no-worker': { type: 'boolean', doc: 'Do not run a sync worker in this process, whatever LEDGERLINE_INLINE_WORKER says' },
+  },
+  async run(values) {
+    const runtime = await openRuntime({ name: 'server', migrate: 'auto' });
+    const { config, log, db, plugins } = runtime;
+    const stop = untilSignal();
+    let queue: SyncQueue | null = null;
+    let worker: RunningSyncWorker | null = null;
+    try {
+      if (db.embedded) {
+        // The embedded default is one organisation's Ledgerline: give it a tenant to install into.
+        await createTenantDirectory(() => db.fork()).ensure({ slug: 'default', name: 'Default tenant' });
+      }
+      const server = await startServer(
+        storeBackedDeps({ config, log, database: db, plugins: plugins.map(pluginSummary), frameAncestors: frameAncestorsFor(plugins) }),
+        { port: config.port, host: config.host },
+      );
+      if (config.inlineWorker && values['no-worker'] !== true) {
+        queue = await openSyncQueue({ connectionString: db.url, log, maxConnections: db.embedded ? 2 : 4 });
+        worker = await startSyncWorker({ engine: runtime.sync.engine, queue, sql: db.sql, log, concurrency: config.syncConcurrency });
+      }
+      const where = db.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
+      console.log(`Ledgerline is running at ${server.url} (console at ${config.publicUrl}/) on the ${where}${worker ? ', with a sync worker' : ''}. Ctrl-C stops it.`);
+      const reason = await stop.stopped;
+      log.info({ reason }, 'shutting down');
+      await worker?.stop();
+      await queue?.stop();
+      await server.close();
+      return 0;
+    } finally {
+      stop.dispose();
+      await runtime.close();
+    }
+  },
+};

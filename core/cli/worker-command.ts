@@ -1,0 +1,32 @@
+import { openSyncQueue, startSyncWorker } from '../sync/index.ts';
+import type { Command } from './commands.ts';
+import { untilSignal } from './process-signals.ts';
+import { openRuntime } from './runtime.ts';
+
+export const workerCommand: Command = {
+  summary: 'Run a sync worker (as many as you like, on any machines, against one PostgreSQL)',
+  options: {},
+  async run() {
+    const runtime = await openRuntime({ name: 'worker', migrate: true });
+    const stop = untilSignal();
+    try {
+      const queue = await openSyncQueue({ connectionString: runtime.db.url, log: runtime.log });
+      const worker = await startSyncWorker({
+        engine: runtime.sync.engine,
+        queue,
+        sql: runtime.db.sql,
+        log: runtime.log,
+        concurrency: runtime.config.syncConcurrency,
+      });
+      runtime.log.info({ concurrency: runtime.config.syncConcurrency, plugins: runtime.plugins.map((p) => p.connector.id) }, 'sync worker running');
+      const reason = await stop.stopped;
+      runtime.log.info({ reason }, 'sync worker stopping');
+      await worker.stop();
+      await queue.stop();
+      return 0;
+    } finally {
+      stop.dispose();
+      await runtime.close();
+    }
+  },
+};
