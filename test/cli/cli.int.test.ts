@@ -37,7 +37,7 @@ function startServe(env: Record<string, string | undefined>): Promise<{ child: C
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, DATABASE_URL: undefined, LOG_LEVEL: 'warn', PORT: '0', ...env } });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const match = /running at (http:\/\/[\d.]+:\d+)/.exec(out);
       if (match) resolve({ child, url: match[1]! });
