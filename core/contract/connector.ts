@@ -279,6 +279,10 @@ export interface SandboxModule {
   start(options: { port?: number; scale?: 'demo' | 'bench' | number; timeScale?: number }): Promise<RunningSandbox>;
 }
 
+/** A stream of any raw and cursor type, as the engine holds them (each is checked where it is defined). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStream = StreamDefinition<any, any>;
+
 export interface ConnectorDefinition {
   /** Matches the plugin's id in plugin.manifest.json. */
   readonly id: string;
@@ -287,8 +291,7 @@ export interface ConnectorDefinition {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly auth: OAuth2Auth<any>;
   readonly rate: RatePolicy;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly streams: readonly StreamDefinition<any, any>[];
+  readonly streams: readonly AnyStream[];
   readonly webhooks: WebhookContribution | null;
   readonly panel: PanelContribution | null;
   /** The one place this platform's HTTP statuses and error bodies map to Ledgerline codes. */

@@ -3,7 +3,7 @@
  * the store's set-based bulk path, deletions as tombstones plus a ledger-visible activity, and
  * rejected records with their reason. Never a silent disappearance.
  */
-import type { DeletedRecord, StreamDefinition } from '../contract/index.ts';
+import type { DeletedRecord, AnyStream } from '../contract/index.ts';
 import type { ActivityRecord, MappedRecords, SourceRecordInput, SubjectRef } from '../model/index.ts';
 import { ingestBatch } from '../store/index.ts';
 import type { PreparedPage } from './record-pipeline.ts';
@@ -12,7 +12,7 @@ import type { PageCounts, PageWriter } from './stream-runner.ts';
 import type { StreamKey } from './sync-state.ts';
 
 /** Whom a deleted source object was about, from what we stored of it. */
-function subjectOf(stream: StreamDefinition, externalId: string, canonical: MappedRecords | null): SubjectRef | null {
+function subjectOf(stream: AnyStream, externalId: string, canonical: MappedRecords | null): SubjectRef | null {
   const person = canonical?.persons[0];
   if (person) return { kind: 'person', objectType: person.source.objectType, externalId: person.source.externalId };
   const account = canonical?.accounts[0];
@@ -24,7 +24,7 @@ function subjectOf(stream: StreamDefinition, externalId: string, canonical: Mapp
   return null;
 }
 
-function deletionActivity(stream: StreamDefinition, deleted: DeletedRecord, subject: SubjectRef): ActivityRecord {
+function deletionActivity(stream: AnyStream, deleted: DeletedRecord, subject: SubjectRef): ActivityRecord {
   const merged = deleted.mergedInto !== undefined;
   return {
     kind: 'profile_change',

@@ -3,7 +3,7 @@
  * turn its output into one store batch. A record that fails validation or mapping is rejected with
  * its payload and the reason, never dropped silently.
  */
-import type { DeletedRecord, StreamDefinition } from '../contract/index.ts';
+import type { DeletedRecord, AnyStream } from '../contract/index.ts';
 import { MappedRecords, type ActivityRecord, type SourceRecordInput } from '../model/index.ts';
 
 export interface RejectedRecord {
@@ -42,7 +42,7 @@ function firstIssue(issues: readonly { path: readonly PropertyKey[]; message: st
 
 /** Validates and maps raw records of one stream. Records keep the platform's payload as sent. */
 export function prepareRecords(
-  stream: StreamDefinition,
+  stream: AnyStream,
   raws: readonly unknown[],
   deleted: readonly DeletedRecord[] = [],
 ): PreparedPage {

@@ -3,7 +3,7 @@
  * are dropped by the database), then processed through the same validate → map → store path as a
  * sync page. Processing order does not matter: the store refuses a payload older than what it holds.
  */
-import type { RefreshHint, StreamContext, StreamDefinition } from '../contract/index.ts';
+import type { RefreshHint, StreamContext, AnyStream } from '../contract/index.ts';
 import type { PreparedPage } from './record-pipeline.ts';
 import { prepareRecords } from './record-pipeline.ts';
 import type { SqlSession } from '../store/sql-session.ts';
@@ -88,7 +88,7 @@ export async function processHints(
   sql: SqlSession,
   writePage: PageWriter,
   key: StreamKey,
-  stream: StreamDefinition,
+  stream: AnyStream,
   ctx: StreamContext,
   batchSize = 500,
 ): Promise<HintProcessing> {
@@ -126,7 +126,7 @@ export async function processHints(
   }
 }
 
-async function pageFromHints(stream: StreamDefinition, ctx: StreamContext, hints: readonly StoredHint[]): Promise<PreparedPage | 'needs-run'> {
+async function pageFromHints(stream: AnyStream, ctx: StreamContext, hints: readonly StoredHint[]): Promise<PreparedPage | 'needs-run'> {
   const raws: unknown[] = [];
   const deleted: { externalId: string; deletedAt: Date; mergedInto?: string }[] = [];
   for (const hint of hints) {

@@ -3,7 +3,7 @@
  * validate and map it, commit records + rejects + checkpoint in one transaction, repeat. A crash at
  * any instant resumes exactly where the store is; a runner that lost its lease cannot write.
  */
-import type { Clock, Logger, StreamContext, StreamDefinition } from '../contract/index.ts';
+import type { Clock, Logger, StreamContext, AnyStream } from '../contract/index.ts';
 import { LedgerlineError, inPlugin, toLedgerlineError } from '../errors/index.ts';
 import { transientDatabaseError } from '../store/index.ts';
 import { prepareRecords, type PreparedPage } from './record-pipeline.ts';
@@ -28,7 +28,7 @@ export interface PageCounts {
 }
 
 /** Writes one prepared page inside the caller's transaction (records, deletions, rejects). */
-export type PageWriter = (tx: SqlSession, key: StreamKey, stream: StreamDefinition, page: PreparedPage) => Promise<PageCounts>;
+export type PageWriter = (tx: SqlSession, key: StreamKey, stream: AnyStream, page: PreparedPage) => Promise<PageCounts>;
 
 export type ProgressEvent =
   | { readonly type: 'started'; readonly key: StreamKey; readonly mode: SyncMode; readonly from: string }
@@ -77,7 +77,7 @@ const busy: RunSummary = { outcome: 'busy', records: 0, pages: 0, deleted: 0, re
  * A stored checkpoint is validated with the stream's schema; an invalid one is reported and
  * replaced by a backfill (re-reading is safe: writes are idempotent).
  */
-function startingCursor(stream: StreamDefinition, lease: LeasedState, mode: SyncMode, now: Date, log: Logger): unknown {
+function startingCursor(stream: AnyStream, lease: LeasedState, mode: SyncMode, now: Date, log: Logger): unknown {
   const stored = lease.cursor;
   const continueStored = mode === 'incremental' || lease.resumesUnfinishedRun;
   if (!continueStored || stored === null || stored === undefined) return stream.cursor.initial({ full: true, now });
@@ -90,7 +90,7 @@ function startingCursor(stream: StreamDefinition, lease: LeasedState, mode: Sync
 export async function runStream(
   deps: StreamRunnerDeps,
   key: StreamKey,
-  stream: StreamDefinition,
+  stream: AnyStream,
   mode: SyncMode,
   outerSignal?: AbortSignal,
 ): Promise<RunSummary> {
@@ -213,7 +213,7 @@ export async function runStream(
 async function reconcile(
   deps: StreamRunnerDeps,
   key: StreamKey,
-  stream: StreamDefinition,
+  stream: AnyStream,
   ctx: StreamContext,
 ): Promise<{ sourceCount: number | null; storedCount: number | null }> {
   if (!stream.count) return { sourceCount: null, storedCount: null };

@@ -3,7 +3,7 @@
  * them — from a queue job (worker) or in the foreground (`ledgerline sync`). It knows no platform:
  * plugins arrive through the manifest loader.
  */
-import type { ConnectorDefinition, InstallationView, PluginSettings, StreamContext, StreamDefinition } from '../contract/index.ts';
+import type { ConnectorDefinition, InstallationView, PluginSettings, StreamContext, AnyStream } from '../contract/index.ts';
 import { LedgerlineError } from '../errors/index.ts';
 import type { Clock, Logger } from '../contract/index.ts';
 import { processHints } from './refresh-hints.ts';
@@ -19,7 +19,7 @@ export interface SyncPlugin {
 
 export interface SyncTarget {
   readonly installation: InstallationView & { readonly platform: string; readonly installParams: Readonly<Record<string, unknown>> };
-  readonly stream: StreamDefinition;
+  readonly stream: AnyStream;
   readonly plugin: SyncPlugin;
 }
 
