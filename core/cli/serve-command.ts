@@ -3,7 +3,8 @@ import { frameAncestorsFor } from '../contract/index.ts';
 import { startServer, storeBackedDeps } from '../server/index.ts';
 import type { PluginSummary } from '../server/index.ts';
 import { createTenantDirectory } from '../store/index.ts';
-import { openSyncQueue, startSyncWorker, type RunningSyncWorker, type SyncQueue } from '../sync/index.ts';
+import { createMetricsRegistry } from '../metrics/index.ts';
+import { listSyncStatus, openSyncQueue, registerSyncMetrics, startSyncWorker, syncStreamView, type RunningSyncWorker, type SyncQueue } from '../sync/index.ts';
 import type { Command } from './commands.ts';
 import { untilSignal } from './process-signals.ts';
 import { openRuntime } from './runtime.ts';
@@ -38,8 +39,11 @@ export const serveCommand: Command = {
         // The embedded default is one organisation's Ledgerline: give it a tenant to install into.
         await createTenantDirectory(() => db.fork()).ensure({ slug: 'default', name: 'Default tenant' });
       }
+      const metrics = createMetricsRegistry();
+      registerSyncMetrics(metrics, () => listSyncStatus(db.sql));
+      const deps = storeBackedDeps({ config, log, database: db, plugins: plugins.map(pluginSummary), frameAncestors: frameAncestorsFor(plugins), metrics });
       const server = await startServer(
-        storeBackedDeps({ config, log, database: db, plugins: plugins.map(pluginSummary), frameAncestors: frameAncestorsFor(plugins) }),
+        { ...deps, syncStreams: async (tenantId) => (await listSyncStatus(db.sql, tenantId)).map((row) => syncStreamView(plugins, row)) },
         { port: config.port, host: config.host },
       );
       if (config.inlineWorker && values['no-worker'] !== true) {

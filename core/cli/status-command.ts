@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { invalidInput } from '../errors/index.ts';
 import { createInstallationDirectory, createTenantDirectory } from '../store/index.ts';
-import { listSyncStatus, type SyncStatusRow } from '../sync/index.ts';
+import { describeCheckpoint, listSyncStatus, type SyncStatusRow } from '../sync/index.ts';
 import type { Command } from './commands.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 
@@ -27,14 +27,6 @@ export function gapOf(row: Pick<SyncStatusRow, 'source_count' | 'stored_count'>)
   return Number(row.source_count) - Number(row.stored_count);
 }
 
-function cursorText(runtime: Runtime, row: SyncStatusRow): string {
-  if (row.cursor === null) return 'not started';
-  const plugin = runtime.plugins.find((p) => p.connector.id === row.platform);
-  const stream = plugin?.connector.streams.find((s) => s.name === row.stream);
-  const parsed = stream?.cursor.schema.safeParse(row.cursor);
-  return parsed?.success ? stream!.cursor.describe(parsed.data) : JSON.stringify(row.cursor).slice(0, 40);
-}
-
 function streamLine(runtime: Runtime, row: SyncStatusRow, now: number): string {
   const gap = gapOf(row);
   const status = row.status === 'waiting' && row.wait_reason ? `waiting (${row.wait_reason})` : row.status;
@@ -44,7 +36,7 @@ function streamLine(runtime: Runtime, row: SyncStatusRow, now: number): string {
     `${n.format(Number(row.records_total))} records`.padEnd(18),
     `last ok ${when(row.last_success_at)}`.padEnd(29),
     `next ${relative(row.next_run_at, now)}`.padEnd(14),
-    `at ${cursorText(runtime, row)}`,
+    `at ${describeCheckpoint(runtime.plugins, row)}`,
   ];
   if (gap !== null) cells.push(`gap ${n.format(gap)} (source ${n.format(Number(row.source_count))}, stored ${n.format(Number(row.stored_count))})`);
   if (Number(row.rejected_total) > 0) cells.push(`${n.format(Number(row.rejected_total))} rejected`);

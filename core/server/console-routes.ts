@@ -62,7 +62,8 @@ export function consoleRoutes(deps: ServerDeps): Router {
         rows.push({ tenant, installation, href: installationHref(tenant, installation) });
       }
     }
-    res.render('index', { title: 'Overview', tenants, rows });
+    const dead = deps.syncStreams ? (await deps.syncStreams()).filter((s) => s.status === 'dead') : [];
+    res.render('index', { title: 'Overview', tenants, rows, dead });
   });
 
   router.get('/tenants/:tenant/installations/:id', noStore, ...page, async (req, res) => {
@@ -70,7 +71,9 @@ export function consoleRoutes(deps: ServerDeps): Router {
     const tenant = await findTenant(deps, params.tenant);
     const installation = await findInstallation(deps, tenant, params.id);
     const plugin = deps.plugins.find((p) => p.id === installation.platform) ?? null;
+    const streams = deps.syncStreams ? (await deps.syncStreams(tenant.id)).filter((s) => s.installationId === installation.id) : [];
     res.render('installation', {
+      streams,
       title: `${installation.accountName ?? installation.platformAccountId} · ${installation.platform}`,
       tenant,
       installation,

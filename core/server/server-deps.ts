@@ -72,6 +72,26 @@ export interface PluginSummary {
   readonly settings: readonly { readonly name: string; readonly state: PluginSettingState }[];
 }
 
+/** One stream's sync state as the console shows it. */
+export interface SyncStreamView {
+  readonly installationId: string;
+  readonly platform: string;
+  readonly platformAccountId: string;
+  readonly stream: string;
+  /** idle, running, waiting, failed or dead (dead: retries exhausted). */
+  readonly status: string;
+  readonly waitReason: string | null;
+  readonly records: number;
+  readonly rejected: number;
+  readonly lastSuccessAt: Date | null;
+  readonly nextRunAt: Date | null;
+  /** Where the next run starts, in the plugin's words. */
+  readonly checkpoint: string;
+  readonly sourceCount: number | null;
+  readonly storedCount: number | null;
+  readonly lastError: string | null;
+}
+
 export interface ServerDeps {
   readonly config: ServerConfig;
   readonly log: Logger;
@@ -85,6 +105,8 @@ export interface ServerDeps {
   readonly frameAncestors: readonly string[];
   /** Panel pages, mounted under /panels behind the panel CSP. */
   readonly panels?: Router;
+  /** Every stream's sync state for a tenant (all tenants when omitted); absent before the sync engine is wired. */
+  readonly syncStreams?: (tenantId?: string) => Promise<readonly SyncStreamView[]>;
   /** How long /readyz waits for the database before calling it down. */
   readonly readinessTimeoutMs?: number;
 }

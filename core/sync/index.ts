@@ -7,3 +7,5 @@ export { recordHints, type HintIntake } from './refresh-hints.ts';
 export { createProgressPrinter, formatProgress } from './progress-printer.ts';
 export type { ProgressEvent, RunSummary, SyncMode } from './stream-runner.ts';
 export { systemClock } from './clock.ts';
+export { registerSyncMetrics } from './sync-metrics.ts';
+export { describeCheckpoint, syncStreamView } from './sync-status-view.ts';

@@ -138,7 +138,7 @@ export async function runStream(
     for await (const page of pagesOf) {
       if (controller.signal.aborted) throw controller.signal.reason;
       const prepared = prepareRecords(stream, page.records, page.deleted ?? []);
-      const nextCursor = stream.cursor.schema.parse(page.checkpoint);
+      const nextCursor: unknown = stream.cursor.schema.parse(page.checkpoint);
       total = page.total ?? total;
       const seq = await deps.sql.transaction(async (tx) => {
         const counts = await deps.writePage(tx, key, stream, prepared);
