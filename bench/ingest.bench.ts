@@ -53,6 +53,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const { count: _sourceCount, ...inMemory } = scriptedRecordsStream;
     const stream = {
       ...inMemory,
+      // eslint-disable-next-line @typescript-eslint/require-await -- pages come from memory; the contract wants an async generator
       async *read(_ctx: StreamContext, checkpoint: { after: number }) {
         for (let after = checkpoint.after; after < n; after += pageSize) {
           yield { records: raws.slice(after, after + pageSize), checkpoint: { after: Math.min(n, after + pageSize) }, total: n };
@@ -88,36 +89,37 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const prepared = prepareRecords(stream, raws);
     await db.sql.query(`create table bench_source_record (like source_record including defaults)`);
     await db.sql.query(`create table bench_activity (like activity including defaults)`);
-    const client = new pg.Client({ connectionString: db.connectionUrl });
-    await client.connect();
+    const sourceCsv = function* (): Generator<string> {
+      for (const r of prepared.records) {
+        yield [tenantId, installationId, r.source.objectType, r.source.externalId, r.source.updatedAt!.toISOString(), contentHash(r.source.payload), JSON.stringify(r.source.payload), JSON.stringify(r.mapped)]
+          .map(csvField)
+          .join(',') + '\n';
+      }
+    };
+    const activityCsv = function* (): Generator<string> {
+      for (const a of prepared.activities) {
+        yield [tenantId, installationId, a.kind, a.category, a.occurredAt.toISOString(), a.subject.kind, a.subject.objectType, a.subject.externalId, a.source.objectType, a.source.externalId, a.discriminator, a.amount?.value ?? null, a.amount?.currency ?? null, a.summary, JSON.stringify(a.attributes)]
+          .map(csvField)
+          .join(',') + '\n';
+      }
+    };
+    const sourceCopy = `copy bench_source_record (tenant_id, installation_id, object_type, external_id, platform_updated_at, content_hash, payload, canonical)`;
+    const activityCopy = `copy bench_activity (tenant_id, installation_id, kind, category, occurred_at, subject_kind, subject_object_type, subject_external_id, source_object_type, source_external_id, discriminator, amount, currency, summary, attributes)`;
+    const csv = `with (format csv, null '\\N')`;
     const copyStart = performance.now();
-    try {
-      await pipeline(
-        Readable.from(
-          (function* () {
-            for (const r of prepared.records) {
-              yield [tenantId, installationId, r.source.objectType, r.source.externalId, r.source.updatedAt!.toISOString(), contentHash(r.source.payload), JSON.stringify(r.source.payload), JSON.stringify(r.mapped)]
-                .map(csvField)
-                .join(',') + '\n';
-            }
-          })(),
-        ),
-        client.query(copyFrom(`copy bench_source_record (tenant_id, installation_id, object_type, external_id, platform_updated_at, content_hash, payload, canonical) from stdin with (format csv, null '\\N')`)),
-      );
-      await pipeline(
-        Readable.from(
-          (function* () {
-            for (const a of prepared.activities) {
-              yield [tenantId, installationId, a.kind, a.category, a.occurredAt.toISOString(), a.subject.kind, a.subject.objectType, a.subject.externalId, a.source.objectType, a.source.externalId, a.discriminator, a.amount?.value ?? null, a.amount?.currency ?? null, a.summary, JSON.stringify(a.attributes)]
-                .map(csvField)
-                .join(',') + '\n';
-            }
-          })(),
-        ),
-        client.query(copyFrom(`copy bench_activity (tenant_id, installation_id, kind, category, occurred_at, subject_kind, subject_object_type, subject_external_id, source_object_type, source_external_id, discriminator, amount, currency, summary, attributes) from stdin with (format csv, null '\\N')`)),
-      );
-    } finally {
-      await client.end();
+    if (db.pglite) {
+      // PGlite's wire server does not implement COPY FROM STDIN; its own COPY reads a blob in process.
+      await db.pglite.query(`${sourceCopy} from '/dev/blob' ${csv}`, [], { blob: new Blob([...sourceCsv()]) });
+      await db.pglite.query(`${activityCopy} from '/dev/blob' ${csv}`, [], { blob: new Blob([...activityCsv()]) });
+    } else {
+      const client = new pg.Client({ connectionString: db.connectionUrl });
+      await client.connect();
+      try {
+        await pipeline(Readable.from(sourceCsv()), client.query(copyFrom(`${sourceCopy} from stdin ${csv}`)));
+        await pipeline(Readable.from(activityCsv()), client.query(copyFrom(`${activityCopy} from stdin ${csv}`)));
+      } finally {
+        await client.end();
+      }
     }
     const copyMs = performance.now() - copyStart;
     const [copied] = await db.sql.query<{ n: string }>(`select (select count(*) from bench_source_record) + (select count(*) from bench_activity) as n`);

@@ -32,6 +32,8 @@ export interface DatabaseOptions {
 export interface Database {
   readonly orm: MikroORM;
   readonly embedded: boolean;
+  /** The in-process PGlite, for what its wire server lacks (COPY FROM STDIN); null on a PostgreSQL server. */
+  readonly pglite: PGlite | null;
   /** The connection URL in use (for the embedded database, its loopback wire-protocol address). */
   readonly url: string;
   /** A fresh EntityManager for one request or job (the identity map is not a cache). */
@@ -46,6 +48,7 @@ export interface Database {
 
 interface Embedded {
   readonly url: string;
+  readonly pglite: PGlite;
   stop(): Promise<void>;
 }
 
@@ -70,6 +73,7 @@ async function startEmbedded(options: DatabaseOptions): Promise<Embedded> {
   }
   return {
     url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    pglite: db,
     async stop() {
       await server.stop();
       // Closing flushes PGlite's files: data written before close survives a restart.
@@ -116,6 +120,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return {
     orm,
     embedded: embedded !== null,
+    pglite: embedded?.pglite ?? null,
     url,
     fork: () => orm.em.fork(),
     sql,
