@@ -4,7 +4,7 @@ import { startServer, storeBackedDeps } from '../server/index.ts';
 import type { PluginSummary } from '../server/index.ts';
 import { createTenantDirectory } from '../store/index.ts';
 import { createMetricsRegistry } from '../metrics/index.ts';
-import { listSyncStatus, openSyncQueue, registerSyncMetrics, startSyncWorker, syncStreamView, type RunningSyncWorker, type SyncQueue } from '../sync/index.ts';
+import { createWebhookIntake, listSyncStatus, openSyncQueue, registerSyncMetrics, startSyncWorker, syncStreamView, type RunningSyncWorker, type SyncQueue } from '../sync/index.ts';
 import type { Command } from './commands.ts';
 import { untilSignal } from './process-signals.ts';
 import { openRuntime } from './runtime.ts';
@@ -39,15 +39,21 @@ export const serveCommand: Command = {
         // The embedded default is one organisation's Ledgerline: give it a tenant to install into.
         await createTenantDirectory(() => db.fork()).ensure({ slug: 'default', name: 'Default tenant' });
       }
+      // The queue is opened for sending (webhook hints) even where no worker runs in this process.
+      queue = await openSyncQueue({ connectionString: db.url, log, maxConnections: db.embedded ? 2 : 4 });
+      const openQueue = queue;
       const metrics = createMetricsRegistry();
       registerSyncMetrics(metrics, () => listSyncStatus(db.sql));
       const deps = storeBackedDeps({ config, log, database: db, plugins: plugins.map(pluginSummary), frameAncestors: frameAncestorsFor(plugins), metrics });
       const server = await startServer(
-        { ...deps, syncStreams: async (tenantId) => (await listSyncStatus(db.sql, tenantId)).map((row) => syncStreamView(plugins, row)) },
+        {
+          ...deps,
+          syncStreams: async (tenantId) => (await listSyncStatus(db.sql, tenantId)).map((row) => syncStreamView(plugins, row)),
+          webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => openQueue }),
+        },
         { port: config.port, host: config.host },
       );
       if (config.inlineWorker && values['no-worker'] !== true) {
-        queue = await openSyncQueue({ connectionString: db.url, log, maxConnections: db.embedded ? 2 : 4 });
         worker = await startSyncWorker({ engine: runtime.sync.engine, queue, sql: db.sql, log, concurrency: config.syncConcurrency });
       }
       const where = db.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL';

@@ -15,6 +15,7 @@ import { apiRoutes } from './api-routes.ts';
 import { consoleLocals, consoleRoutes } from './console-routes.ts';
 import { errorHandler, notFoundHandler } from './error-responses.ts';
 import { healthRoutes } from './health-routes.ts';
+import { webhookRoutes } from './webhook-routes.ts';
 import { labelRoute, observeRequests, routesMountedAt } from './request-observer.ts';
 import { panelSecurityHeaders, strictSecurityHeaders } from './security-headers.ts';
 import type { ServerDeps } from './server-deps.ts';
@@ -67,6 +68,7 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Express {
   app.use('/panels', routesMountedAt('/panels'), panelSecurityHeaders(deps.frameAncestors, { https }));
   if (deps.panels !== undefined) app.use('/panels', deps.panels);
 
+  app.use(webhookRoutes(deps));
   app.use(apiRoutes(deps, { bodyLimit: options.jsonBodyLimit ?? '100kb' }));
   app.use(loginRoutes(deps.config));
   app.use(consoleRoutes(deps));

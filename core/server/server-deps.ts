@@ -3,6 +3,7 @@
  * plugin loader and the sync engine plug in behind them, and tests pass in-memory versions.
  */
 import type { Router } from 'express';
+import type { InboundRequest } from '../contract/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Registry } from '../metrics/index.ts';
@@ -105,6 +106,8 @@ export interface ServerDeps {
   readonly frameAncestors: readonly string[];
   /** Panel pages, mounted under /panels behind the panel CSP. */
   readonly panels?: Router;
+  /** Verifies, parses and stores a platform webhook delivery (POST /webhooks/:plugin). */
+  readonly webhooks?: (pluginId: string, request: InboundRequest) => Promise<{ accepted: number; duplicates: number; unknownAccount: number }>;
   /** Every stream's sync state for a tenant (all tenants when omitted); absent before the sync engine is wired. */
   readonly syncStreams?: (tenantId?: string) => Promise<readonly SyncStreamView[]>;
   /** How long /readyz waits for the database before calling it down. */

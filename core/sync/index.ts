@@ -9,3 +9,4 @@ export type { ProgressEvent, RunSummary, SyncMode } from './stream-runner.ts';
 export { systemClock } from './clock.ts';
 export { registerSyncMetrics } from './sync-metrics.ts';
 export { describeCheckpoint, syncStreamView } from './sync-status-view.ts';
+export { createWebhookIntake } from './webhook-intake.ts';

@@ -3,6 +3,9 @@
  * embedded database in a temporary data directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:net';
+import pg from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +54,21 @@ function stopped(child: ChildProcess): Promise<number | null> {
     child.once('exit', (code) => resolve(code));
     child.kill('SIGTERM');
   });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function signedDelivery(body: string, options: { secret?: string; at?: number } = {}): RequestInit {
+  const at = options.at ?? Date.now();
+  const signature = createHmac('sha256', options.secret ?? 'scripted-webhook-secret-not-real').update(`${at}.${body}`).digest('base64');
+  return { method: 'POST', headers: { 'content-type': 'application/json', 'x-scripted-timestamp': String(at), 'x-scripted-signature': signature }, body };
 }
 
 describe('ledgerline command', () => {
@@ -104,6 +122,52 @@ describe('ledgerline command', () => {
     expect(status.stdout).toMatch(/records\s+idle\s+1,200 records.*at record 1200\s+gap 0 \(source 1,188, stored 1,188\)/);
     const json = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { tenants: { installations: { streams: { stream: string; status: string }[] }[] }[] };
     expect(json.tenants[0]!.installations[0]!.streams).toMatchObject([{ stream: 'records', status: 'idle' }]);
+  });
+
+  it('takes signed webhooks: stores them once, a worker applies them, forged and stale ones are refused', async () => {
+    const dir = dataDir();
+    const db = await openDatabase({ dataDir: dir });
+    await db.migrate();
+    const { installationId } = await installScripted(db, source.url, 'webhook-account');
+    await db.close();
+    const dbPort = await freePort();
+    const served = await startServe({ LEDGERLINE_DATA_DIR: dir, LEDGERLINE_MANIFEST: scriptedManifest, LEDGERLINE_ENCRYPTION_KEY: testKeyBase64, LEDGERLINE_EMBEDDED_DB_PORT: String(dbPort) });
+    try {
+      const record = { id: 'w1', email: 'w1@example.com', name: 'Webhook One', createdAt: '2026-11-01T00:00:00.000Z', updatedAt: '2026-11-02T00:00:00.000Z', amount: '5.00' };
+      const body = JSON.stringify([{ eventId: 'e-1', account: 'webhook-account', id: 'w1', action: 'upsert', occurredAt: record.updatedAt, record }]);
+      const first = await fetch(`${served.url}/webhooks/scripted`, signedDelivery(body));
+      expect(first.status).toBe(200);
+      expect(await first.json()).toEqual({ accepted: 1, duplicates: 0, unknownAccount: 0 });
+      const again = await fetch(`${served.url}/webhooks/scripted`, signedDelivery(body));
+      expect(await again.json()).toEqual({ accepted: 0, duplicates: 1, unknownAccount: 0 });
+
+      const forged = await fetch(`${served.url}/webhooks/scripted`, signedDelivery(body, { secret: 'guessed' }));
+      expect(forged.status).toBe(401);
+      expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('LL_BAD_SIGNATURE');
+      const stale = await fetch(`${served.url}/webhooks/scripted`, signedDelivery(body, { at: Date.now() - 10 * 60_000 }));
+      expect(stale.status).toBe(401);
+      const malformed = await fetch(`${served.url}/webhooks/scripted`, signedDelivery('{"not":"a list"}'));
+      expect(malformed.status).toBe(400);
+      expect((await fetch(`${served.url}/webhooks/nobody`, signedDelivery(body))).status).toBe(404);
+
+      // The in-process worker applies the stored hint through the sync pipeline.
+      const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${dbPort}/postgres` });
+      await client.connect();
+      try {
+        let rows: { external_id: string; payload: unknown }[] = [];
+        for (let i = 0; i < 100 && rows.length === 0; i++) {
+          rows = (await client.query<{ external_id: string; payload: unknown }>(`select external_id, payload from source_record where installation_id = $1 and external_id = 'w1'`, [installationId])).rows;
+          if (rows.length === 0) await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(rows).toEqual([{ external_id: 'w1', payload: record }]);
+        const hints = await client.query(`select event_id, outcome from refresh_hint where installation_id = $1`, [installationId]);
+        expect(hints.rows).toEqual([{ event_id: 'e-1', outcome: 'applied' }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      expect(await stopped(served.child)).toBe(0);
+    }
   });
 
   it('serves the console on the embedded database, and what was written survives a restart', async () => {
