@@ -22,13 +22,20 @@ export interface SyncServicesOptions {
   readonly clock?: Clock;
   /** Divides rate windows for sandboxes that run their limit clocks faster. */
   readonly timeScale?: number;
+  /** A rate wait longer than this hands the job back to the queue instead of sleeping (default 15 min). */
+  readonly maxRateWaitMs?: number;
   readonly fetch?: typeof fetch;
 }
 
 export function createSyncServices(options: SyncServicesOptions) {
   const clock = options.clock ?? systemClock;
   const exec = (text: string, params?: readonly unknown[]) => options.sql.query(text, params);
-  const governor = createRateGovernor({ sql: exec, clock, ...(options.timeScale ? { timeScale: options.timeScale } : {}) });
+  const governor = createRateGovernor({
+    sql: exec,
+    clock,
+    ...(options.timeScale ? { timeScale: options.timeScale } : {}),
+    ...(options.maxRateWaitMs ? { maxWaitMs: options.maxRateWaitMs } : {}),
+  });
   const context = createStreamContextFactory({
     sql: options.sql,
     governor,

@@ -182,6 +182,16 @@ export async function recordReconciliation(sql: SqlSession, key: StreamKey, sour
   );
 }
 
+/** A run the platform's budget stopped (a daily quota): waiting until the reset, not failed. */
+export async function markDeferred(sql: SqlSession, key: StreamKey, untilMs: number, reason: string): Promise<void> {
+  await sql.query(
+    `update sync_state set status = 'waiting', wait_reason = $3,
+            next_run_at = clock_timestamp() + ($4::double precision * interval '1 millisecond'), updated_at = clock_timestamp()
+      where installation_id = $1 and stream = $2 and lease_owner is null`,
+    [key.installationId, key.stream, reason, untilMs],
+  );
+}
+
 /**
  * Marks a stream dead-lettered after its retries ran out (shown in status and the console). The
  * last error recorded by the failed run stays as it is; it says why.

@@ -8,7 +8,7 @@ import { toLedgerlineError } from '../errors/index.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import type { SyncEngine } from './sync-engine.ts';
 import { deadSyncQueueName, parseSyncJob, syncQueueName, type SyncQueue } from './sync-queue.ts';
-import { markDead } from './sync-state.ts';
+import { markDead, markDeferred } from './sync-state.ts';
 
 export interface SyncWorkerOptions {
   readonly engine: SyncEngine;
@@ -42,6 +42,16 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
         } catch (thrown) {
           const error = toLedgerlineError(thrown);
           const output = { code: error.code, message: error.message };
+          const retryAfter = error.details.retryAfterSeconds;
+          if (error.code === 'LL_RATE_LIMITED' && retryAfter !== undefined) {
+            // A budget that refills later (a daily quota): come back then, without spending a retry.
+            const data = parseSyncJob(job.data);
+            await queue.enqueue(data, { startAfterSeconds: Math.ceil(retryAfter) });
+            await markDeferred(sql, data, retryAfter * 1000, `rate limit until ${new Date(Date.now() + retryAfter * 1000).toISOString()}`);
+            log.info({ job: data, retryAfterSeconds: retryAfter }, 'sync deferred until the platform budget refills');
+            results.push({ id: job.id, status: 'completed' as const, output: { deferredSeconds: retryAfter } });
+            continue;
+          }
           log.warn({ jobId: job.id, code: error.code, err: error.message, retry: job.retryCount }, 'sync job failed');
           results.push({ id: job.id, status: error.retryable ? ('failed' as const) : ('deadletter' as const), output });
         }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSyncQueue, startSyncWorker } from '../../core/sync/index.ts';
 import { startScriptedSource, type RunningScriptedSource } from '../fixtures/scripted-source/server.ts';
 import { testDatabases, type TestDatabase } from '../support/database.ts';
-import { installScripted, scriptedServices, storeContents, uniqueAccount } from './sync-harness.ts';
+import { installScripted, quietLog, scriptedServices, storeContents, uniqueAccount } from './sync-harness.ts';
 
 /**
  * Every request that arrived while the source had told us to wait. A window block starts at the
@@ -69,6 +70,38 @@ for (const variant of testDatabases()) {
       } finally {
         await source.stop();
       }
+    });
+
+    it('a worker defers a stream stopped by a daily quota until the reset instead of burning retries into the dead-letter queue', async () => {
+      const source = await startScriptedSource({ records: 1_500, pageSize: 100, dailyQuota: 5, dailyResetMs: 2_500 });
+      const { tenantId, installationId } = await installScripted(db, source.url, uniqueAccount());
+      // Waits past half a second go back to the queue, as a day-long wait would.
+      const { engine } = scriptedServices(db, { maxRateWaitMs: 500 });
+      const queue = await openSyncQueue({ connectionString: db.connectionUrl, log: quietLog, retryLimit: 1, retryDelaySeconds: 1, maxConnections: 2 });
+      const worker = await startSyncWorker({ engine, queue, sql: db.sql, log: quietLog, concurrency: 1, scheduleEveryMs: 60_000, pollingIntervalSeconds: 0.5 });
+      const statuses = new Set<string>();
+      try {
+        await queue.enqueue({ tenantId, installationId, stream: 'records', mode: 'incremental' });
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const [state] = await db.sql.query<{ status: string; last_success_at: string | null }>(
+            `select status, last_success_at from sync_state where installation_id = $1`,
+            [installationId],
+          );
+          if (state) statuses.add(state.status);
+          if (state?.last_success_at) break;
+          if (Date.now() > deadline) throw new Error(`no success; statuses seen: ${[...statuses].join(', ')}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await worker.stop();
+        await queue.stop();
+        await source.stop();
+      }
+      expect(statuses.has('waiting')).toBe(true);
+      expect(statuses.has('dead')).toBe(false);
+      expect(requestsInsideBlocks(source)).toEqual([]);
+      expect((await storeContents(db, installationId)).records).toHaveLength(1_500);
     });
   });
 }

@@ -26,7 +26,7 @@ export async function installScripted(db: Database, apiBaseUrl: string, platform
   return ids;
 }
 
-export function scriptedServices(db: Pick<Database, 'sql'>, options: { leaseMs?: number } = {}) {
+export function scriptedServices(db: Pick<Database, 'sql'>, options: { leaseMs?: number; maxRateWaitMs?: number } = {}) {
   return createSyncServices({
     sql: db.sql,
     plugins: [{ connector: scriptedConnector, settings: {} }],
@@ -34,6 +34,7 @@ export function scriptedServices(db: Pick<Database, 'sql'>, options: { leaseMs?:
     log: quietLog,
     leaseMs: options.leaseMs ?? 5_000,
     defaultIncrementalEveryMs: 60_000,
+    ...(options.maxRateWaitMs ? { maxRateWaitMs: options.maxRateWaitMs } : {}),
   });
 }
 
