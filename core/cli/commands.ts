@@ -1,4 +1,6 @@
 /** The registry of `ledgerline` subcommands; each lives in its own file. */
+import type { z } from 'zod';
+import { invalidInput } from '../errors/index.ts';
 export interface CommandOption {
   readonly type: 'string' | 'boolean';
   readonly doc: string;
@@ -10,6 +12,13 @@ export interface Command {
   readonly usage?: string;
   readonly options: Readonly<Record<string, CommandOption>>;
   run(values: Readonly<Record<string, string | boolean | undefined>>): Promise<number>;
+}
+
+/** Validates parsed flags with a command's schema; errors name the flag (`--installation: …`). */
+export function parseArguments<T>(schema: z.ZodType<T>, values: Readonly<Record<string, unknown>>): T {
+  const parsed = schema.safeParse(values);
+  if (parsed.success) return parsed.data;
+  throw invalidInput('arguments', parsed.error.issues.map((issue) => ({ ...issue, path: [`--${String(issue.path[0] ?? '')}`] })));
 }
 
 import { migrateCommand } from './migrate-command.ts';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { invalidInput } from '../errors/index.ts';
 import { createInstallationDirectory, createTenantDirectory } from '../store/index.ts';
 import { describeCheckpoint, listSyncStatus, type SyncStatusRow } from '../sync/index.ts';
-import type { Command } from './commands.ts';
+import { parseArguments, type Command } from './commands.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 
 const StatusArgs = z.strictObject({
@@ -52,14 +52,13 @@ export const statusCommand: Command = {
     json: { type: 'boolean', doc: 'Machine-readable output' },
   },
   async run(values) {
-    const parsed = StatusArgs.safeParse(values);
-    if (!parsed.success) throw invalidInput('arguments', parsed.error.issues.map((i) => ({ ...i, path: ['--' + String(i.path[0] ?? '')] })));
+    const args = parseArguments(StatusArgs, values);
     const runtime = await openRuntime({ name: 'status', migrate: false });
     try {
       const fork = () => runtime.db.fork();
       const pending = await runtime.db.pendingMigrations();
-      const tenants = (await createTenantDirectory(fork).list()).filter((t) => !parsed.data.tenant || t.slug === parsed.data.tenant);
-      if (parsed.data.tenant && tenants.length === 0) throw invalidInput('arguments', [{ path: ['--tenant'], message: `no tenant '${parsed.data.tenant}'` }]);
+      const tenants = (await createTenantDirectory(fork).list()).filter((t) => !args.tenant || t.slug === args.tenant);
+      if (args.tenant && tenants.length === 0) throw invalidInput('arguments', [{ path: ['--tenant'], message: `no tenant '${args.tenant}'` }]);
       const installations = createInstallationDirectory(fork);
       const streams = pending.length === 0 ? await listSyncStatus(runtime.db.sql) : [];
       const report = [];
@@ -69,7 +68,7 @@ export const statusCommand: Command = {
       }
       const dead = streams.filter((s) => s.status === 'dead' && tenants.some((t) => t.id === s.tenant_id));
       const database = runtime.db.embedded ? `embedded database in ${runtime.config.dataDir}` : 'PostgreSQL (DATABASE_URL)';
-      if (parsed.data.json) {
+      if (args.json) {
         console.log(JSON.stringify({ database, pendingMigrations: pending, tenants: report, deadLettered: dead }, null, 2));
         return 0;
       }

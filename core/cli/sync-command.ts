@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { invalidInput } from '../errors/index.ts';
 import { createProgressPrinter } from '../sync/index.ts';
-import type { Command } from './commands.ts';
+import { parseArguments, type Command } from './commands.ts';
 import { openRuntime } from './runtime.ts';
 import { untilSignal } from './process-signals.ts';
 
@@ -20,9 +19,7 @@ export const syncCommand: Command = {
     full: { type: 'boolean', doc: 'Start over from the beginning instead of the last checkpoint' },
   },
   async run(values) {
-    const parsed = SyncArgs.safeParse(values);
-    if (!parsed.success) throw invalidInput('arguments', parsed.error.issues.map((i) => ({ ...i, path: ['--' + String(i.path[0] ?? '')] })));
-    const args = parsed.data;
+    const args = parseArguments(SyncArgs, values);
     const runtime = await openRuntime({ name: 'sync', migrate: true });
     const printer = createProgressPrinter({ isTTY: process.stdout.isTTY === true, write: (text) => process.stdout.write(text) });
     const stop = untilSignal();
