@@ -28,11 +28,13 @@ export async function recordHints(sql: SqlSession, platform: string, hints: read
       where platform = $1 and platform_account_id = any($2::text[]) and status <> 'uninstalled'`,
     [platform, accounts],
   );
-  const byAccount = new Map(rows.map((r) => [r.platform_account_id, r]));
-  const known = hints.filter((h) => byAccount.has(h.platformAccountId));
-  if (known.length === 0) return { accepted: 0, duplicates: 0, unknownAccount: hints.length, installations: [] };
-  const column = <T>(pick: (h: RefreshHint, inst: { id: string; tenant_id: string }) => T): T[] =>
-    known.map((h) => pick(h, byAccount.get(h.platformAccountId)!));
+  // Two tenants may have installed the same platform account: each gets the event.
+  const byAccount = new Map<string, { id: string; tenant_id: string }[]>();
+  for (const row of rows) byAccount.set(row.platform_account_id, [...(byAccount.get(row.platform_account_id) ?? []), row]);
+  const deliveries = hints.flatMap((hint) => (byAccount.get(hint.platformAccountId) ?? []).map((installation) => ({ hint, installation })));
+  const unknownAccount = hints.filter((h) => !byAccount.has(h.platformAccountId)).length;
+  if (deliveries.length === 0) return { accepted: 0, duplicates: 0, unknownAccount, installations: [] };
+  const column = <T>(pick: (h: RefreshHint, inst: { id: string; tenant_id: string }) => T): T[] => deliveries.map((d) => pick(d.hint, d.installation));
   const inserted = await sql.query<{ installation_id: string; tenant_id: string; stream: string }>(
     `insert into refresh_hint (tenant_id, installation_id, event_id, stream, external_id, action, merged_into, record, occurred_at)
      select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[])
@@ -58,8 +60,8 @@ export async function recordHints(sql: SqlSession, platform: string, hints: read
   }
   return {
     accepted: inserted.length,
-    duplicates: known.length - inserted.length,
-    unknownAccount: hints.length - known.length,
+    duplicates: deliveries.length - inserted.length,
+    unknownAccount,
     installations: [...touched.values()].map((t) => ({ tenantId: t.tenantId, installationId: t.installationId, streams: [...t.streams] })),
   };
 }

@@ -125,7 +125,10 @@ export async function runStream(
     const text = `${reason} ${(ms / 1000).toFixed(1)} s`;
     if (text !== waiting) {
       waiting = text;
-      void setWaitReason(deps.sql, key, deps.owner, text).catch(() => undefined);
+      // Only what status shows while waiting; the wait itself goes on regardless.
+      setWaitReason(deps.sql, key, deps.owner, text).catch((error: unknown) =>
+        deps.log.warn({ err: toLedgerlineError(error).message, stream: key.stream }, 'could not record the wait reason'),
+      );
     }
   };
 

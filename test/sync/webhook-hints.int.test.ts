@@ -109,6 +109,19 @@ for (const variant of testDatabases()) {
       expect(pending).toEqual([]);
     });
 
+    it('delivers an event to every tenant that installed the same platform account', async () => {
+      const account = uniqueAccount();
+      const first = await installScripted(db, 'http://127.0.0.1:9', account);
+      const second = await installScripted(db, 'http://127.0.0.1:9', account);
+      const events = orderedEvents(account).slice(0, 3);
+      expect(await recordHints(db.sql, 'scripted', events)).toMatchObject({ accepted: 6, duplicates: 0, unknownAccount: 0 });
+      expect(await recordHints(db.sql, 'scripted', events)).toMatchObject({ accepted: 0, duplicates: 6 });
+      for (const ids of [first, second]) {
+        const rows = await db.sql.query(`select event_id from refresh_hint where installation_id = $1 order by event_id`, [ids.installationId]);
+        expect(rows).toEqual(events.map((e) => ({ event_id: e.eventId })).sort((a, b) => a.event_id.localeCompare(b.event_id)));
+      }
+    });
+
     it('ignores events for accounts with no active installation, and says so', async () => {
       const intake = await recordHints(db.sql, 'scripted', orderedEvents('never-installed').slice(0, 10));
       expect(intake).toEqual({ accepted: 0, duplicates: 0, unknownAccount: 10, installations: [] });
