@@ -1,105 +1,118 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLedgerlineError } from '../errors/index.ts';
-import { manifestJsonSchema } from './manifest.ts';
 import { frameAncestorsFor, loadPlugins } from './plugin-loader.ts';
 
+type Json = Record<string, unknown>;
 const fixtures = fileURLToPath(new URL('../../test/fixtures/plugins/', import.meta.url));
-const validManifest = JSON.parse(readFileSync(join(fixtures, 'minimal.manifest.json'), 'utf8')) as {
-  plugins: Record<string, unknown>[];
-  [key: string]: unknown;
-};
+const validPath = join(fixtures, 'minimal.manifest.json');
+const valid = JSON.parse(readFileSync(validPath, 'utf8')) as Json & { plugins: Json[] };
 const env = { MINIMAL_CLIENT_ID: 'client-1' };
-const written: string[] = [];
 
-/** Writes a variant of the valid manifest next to the fixtures (entry paths stay valid). */
-function variant(change: (manifest: typeof validManifest) => unknown): string {
-  const copy = structuredClone(validManifest);
-  const result = change(copy) ?? copy;
-  const path = join(fixtures, `variant-${written.length}.manifest.json`);
-  writeFileSync(path, typeof result === 'string' ? result : JSON.stringify(result));
-  written.push(path);
+// Variants live in a temporary directory; their entries point back at the fixture modules.
+const scratch = mkdtempSync(join(tmpdir(), 'll-manifest-'));
+const fixtureEntry = (file: string) => relative(scratch, join(fixtures, file)).split('\\').join('/');
+let variants = 0;
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Writes a copy of the valid manifest, changed by `change`, with entries relative to the copy. */
+function variant(change: (plugin: Json) => void): string {
+  const copy = structuredClone(valid);
+  const plugin = copy.plugins[0]!;
+  plugin.entry = fixtureEntry(String(plugin.entry));
+  copy.$schema = './plugin-manifest.schema.json';
+  change(plugin);
+  const path = join(scratch, `variant-${variants++}.manifest.json`);
+  writeFileSync(path, JSON.stringify(copy));
   return path;
 }
 
-afterAll(() => {
-  for (const path of written) rmSync(path, { force: true });
-});
-
-async function configError(path: string, environment: Record<string, string> = env): Promise<{ message: string; field: string | undefined }> {
+async function rejection(path: string, environment: Record<string, string> = env): Promise<{ code: string; message: string; field: string | undefined }> {
   try {
     await loadPlugins(path, environment);
   } catch (error) {
-    if (isLedgerlineError(error, 'LL_INVALID_CONFIG')) return { message: error.message, field: error.details.field };
+    if (isLedgerlineError(error)) return { code: error.code, message: error.message, field: error.details.field };
     throw error;
   }
-  throw new Error('expected LL_INVALID_CONFIG');
+  throw new Error('expected loadPlugins to reject');
 }
 
-const plugin0 = (m: typeof validManifest) => m.plugins[0]!;
-
-describe('plugin manifest and loader', () => {
-  it('loads a valid manifest: the connector, resolved settings and their states', async () => {
-    const [loaded] = await loadPlugins(join(fixtures, 'minimal.manifest.json'), env);
+describe('plugin loader', () => {
+  it('loads a valid manifest: the connector, only the declared settings, and their states', async () => {
+    const [loaded, ...others] = await loadPlugins(validPath, { ...env, UNRELATED_SECRET: 'not for plugins' });
+    expect(others).toEqual([]);
     expect(loaded!.connector.id).toBe('minimal');
+    expect(loaded!.manifest.displayName).toBe('Minimal');
     expect(loaded!.settings).toEqual({ MINIMAL_BASE_URL: 'https://example.com', MINIMAL_CLIENT_ID: 'client-1' });
     expect(loaded!.settingStates).toEqual([
       { name: 'MINIMAL_BASE_URL', state: 'default', secret: false },
       { name: 'MINIMAL_CLIENT_ID', state: 'set', secret: false },
       { name: 'MINIMAL_CLIENT_SECRET', state: 'missing', secret: true },
     ]);
-    expect(frameAncestorsFor([loaded!, loaded!])).toEqual(['https://*.example.com']);
   });
 
-  it('loads the root manifest', async () => {
+  it('loads the root manifest, which lists no plugins yet', async () => {
     expect(await loadPlugins(fileURLToPath(new URL('../../plugin.manifest.json', import.meta.url)), {})).toEqual([]);
   });
 
+  it('gives the union of frame ancestors for the panel CSP, once each and sorted', async () => {
+    const [a] = await loadPlugins(validPath, env);
+    const b = { ...a!, manifest: { ...a!.manifest, frameAncestors: ['https://admin.example.org', 'https://*.example.com'] } };
+    expect(frameAncestorsFor([a!, b])).toEqual(['https://*.example.com', 'https://admin.example.org']);
+    expect(frameAncestorsFor([])).toEqual([]);
+  });
+
+  it('names the manifest file and field when the manifest itself is invalid', async () => {
+    const path = variant((p) => void (p.frameAncestors = ['http://example.com']));
+    const error = await rejection(path);
+    expect(error.code).toBe('LL_INVALID_CONFIG');
+    expect(error.field).toBe('plugins[0].frameAncestors[0]');
+    expect(error.message).toBe(`Invalid plugin manifest ${path}: plugins[0].frameAncestors[0]: must be an https origin such as https://app.example.com, with a wildcard only as https://*.example.com`);
+  });
+
+  it('rejects a manifest file that does not exist, and one that is not JSON', async () => {
+    const absent = await rejection(join(scratch, 'absent.manifest.json'));
+    expect([absent.code, absent.field]).toEqual(['LL_INVALID_CONFIG', 'LEDGERLINE_MANIFEST']);
+    const path = join(scratch, 'broken.manifest.json');
+    writeFileSync(path, '{ not json');
+    const broken = await rejection(path);
+    expect(broken.code).toBe('LL_INVALID_CONFIG');
+    expect(broken.message).toMatch(new RegExp(`^Invalid plugin manifest ${path}: \\(root\\): not JSON`));
+  });
+
   it.each([
-    ['an unknown key', (m: typeof validManifest) => void (plugin0(m).colour = 'blue'), 'plugins[0]', /Unrecognized key/],
-    ['a duplicate plugin id', (m: typeof validManifest) => void m.plugins.push(structuredClone(plugin0(m))), 'plugins[1].id', /duplicate plugin id 'minimal'/],
-    ['a bad setting name', (m: typeof validManifest) => void ((plugin0(m).settings as { name: string }[])[0]!.name = 'lower_case'), 'plugins[0].settings[0].name', /UPPER_SNAKE/],
-    ['a duplicate setting', (m: typeof validManifest) => void (plugin0(m).settings as unknown[]).push((plugin0(m).settings as unknown[])[1]), 'plugins[0].settings[3].name', /duplicate setting/],
-    ['an http frame ancestor', (m: typeof validManifest) => void (plugin0(m).frameAncestors = ['http://example.com']), 'plugins[0].frameAncestors[0]', /https origin/],
-    ['a wrong manifest version', (m: typeof validManifest) => void (m.manifestVersion = 2), 'manifestVersion', /expected 1/],
-  ])('rejects %s, naming the field', async (_name, change, field, message) => {
-    const error = await configError(variant(change));
+    ['a missing entry file', (p: Json) => void (p.entry = './nowhere.ts'), 'plugins[0].entry', /plugins\[0\]\.entry: \.\/nowhere\.ts does not exist \(looked for .*nowhere\.ts\)/],
+    ['an entry whose default export is not a connector', (p: Json) => void (p.entry = fixtureEntry('not-a-connector.ts')), 'plugins[0].entry', /not-a-connector\.ts is not a connector \(defineConnector\): id: /],
+    ['a connector whose stream has no mapper', (p: Json) => void (p.entry = fixtureEntry('stream-without-map.ts')), 'plugins[0].entry', /is not a connector \(defineConnector\): streams\[0\]\.map: expected a function/],
+    ['a connector id mismatch', (p: Json) => void (p.id = 'other'), 'plugins[0].id', /plugins\[0\]\.id: the manifest says 'other', the connector's id is 'minimal'/],
+    ['a scope mismatch', (p: Json) => void (p.scopes = [{ scope: 'everything', why: 'greed' }]), 'plugins[0].scopes', /scopes differs from the connector's auth\.scopes: the connector has things\.read, which the manifest does not list; the manifest lists everything, which the connector does not have/],
+    ['a webhook topic mismatch', (p: Json) => void (p.webhookTopics = []), 'plugins[0].webhookTopics', /webhooks\.topics: the connector has thing\.changed/],
+    ['a panel location mismatch', (p: Json) => void (p.panelLocations = [{ host: 'thing.tab', description: 'x' }]), 'plugins[0].panelLocations', /panel\.locations: the connector has thing\.sidebar.*the manifest lists thing\.tab/],
+    ['a frame ancestor mismatch', (p: Json) => void (p.frameAncestors = ['https://admin.example.org']), 'plugins[0].frameAncestors', /panel\.frameAncestors: .*the manifest lists https:\/\/admin\.example\.org/],
+  ])('rejects %s, naming the plugin and the field', async (_name, change, field, message) => {
+    const path = variant(change);
+    const error = await rejection(path);
+    expect(error.code).toBe('LL_INVALID_CONFIG');
     expect(error.field).toBe(field);
-    expect(error.message).toContain(`: ${field}: `);
+    expect(error.message).toContain(`plugin manifest ${path}, plugin '`);
     expect(error.message).toMatch(message);
   });
 
-  it('rejects a file that is not JSON and a manifest that does not exist', async () => {
-    expect((await configError(variant(() => '{ not json'))).message).toMatch(/not JSON/);
-    expect((await configError(join(fixtures, 'absent.manifest.json'))).field).toBe('LEDGERLINE_MANIFEST');
+  it('refuses to start without a required setting, naming the variable (an empty value counts as unset)', async () => {
+    for (const environment of [{}, { MINIMAL_CLIENT_ID: '' }]) {
+      const error = await rejection(validPath, environment);
+      expect(error.code).toBe('LL_INVALID_CONFIG');
+      expect(error.field).toBe('MINIMAL_CLIENT_ID');
+      expect(error.message).toBe(`Invalid configuration: MINIMAL_CLIENT_ID (OAuth client id) is required by the Minimal plugin (plugin manifest ${validPath}, plugin 'minimal', plugins[0].settings)`);
+    }
   });
 
-  it.each([
-    ['a missing entry file', (m: typeof validManifest) => void (plugin0(m).entry = './nowhere.ts'), 'entry', /cannot load entry/],
-    ['an entry that is not a connector', (m: typeof validManifest) => void (plugin0(m).entry = './not-a-connector.ts'), 'entry', /does not export a connector/],
-    ['a connector id mismatch', (m: typeof validManifest) => void (plugin0(m).id = 'other'), 'id', /connector's id is 'minimal'/],
-    ['a scope mismatch', (m: typeof validManifest) => void (plugin0(m).scopes = [{ scope: 'everything', why: 'greed' }]), 'scopes', /scopes in the manifest \(everything\) differ/],
-    ['a webhook topic mismatch', (m: typeof validManifest) => void (plugin0(m).webhookTopics = []), 'webhookTopics', /differ/],
-    ['a panel location mismatch', (m: typeof validManifest) => void (plugin0(m).panelLocations = []), 'panelLocations', /differ/],
-    ['a frame ancestor mismatch', (m: typeof validManifest) => void (plugin0(m).frameAncestors = ['https://admin.example.org']), 'frameAncestors', /differ/],
-  ])('rejects %s between manifest and connector', async (_name, change, field, message) => {
-    const error = await configError(variant(change));
-    expect(error.field).toBe(field);
-    expect(error.message).toMatch(message);
-  });
-
-  it('refuses to start without a required setting, naming the variable', async () => {
-    const error = await configError(join(fixtures, 'minimal.manifest.json'), {});
-    expect(error.field).toBe('MINIMAL_CLIENT_ID');
-    expect(error.message).toMatch(/^Invalid configuration: MINIMAL_CLIENT_ID is required by the Minimal plugin/);
-  });
-
-  it('keeps the committed JSON Schema equal to the zod schema', () => {
-    const committed = JSON.parse(readFileSync(new URL('./plugin-manifest.schema.json', import.meta.url), 'utf8')) as unknown;
-    // Regenerate with: node -e "import('./core/contract/manifest.ts').then(m => …manifestJsonSchema()…)" (see core/contract/README.md)
-    expect(committed).toEqual(manifestJsonSchema());
+  it('lets optional settings stay unset (the sandbox fallback) and a set value win over the default', async () => {
+    const [loaded] = await loadPlugins(validPath, { ...env, MINIMAL_BASE_URL: 'https://api.example.net' });
+    expect(loaded!.settings).toEqual({ MINIMAL_BASE_URL: 'https://api.example.net', MINIMAL_CLIENT_ID: 'client-1' });
+    expect(loaded!.settingStates.find((s) => s.name === 'MINIMAL_CLIENT_SECRET')?.state).toBe('missing');
   });
 });
-

@@ -2,120 +2,184 @@
  * Discovers plugins from plugin.manifest.json: validates the manifest, imports each plugin's entry
  * module (core never imports a plugin by name), checks the connector agrees with what the manifest
  * promises admins (id, scopes, webhook topics, panel locations, frame ancestors), and resolves the
- * plugin's settings from the environment.
+ * plugin's settings from the environment. Every failure is LL_INVALID_CONFIG with one line naming
+ * the manifest file and the field (or, for a missing setting, the environment variable).
  */
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
 import { LedgerlineError } from '../errors/index.ts';
 import type { ConnectorDefinition, PluginSettings } from './connector.ts';
-import { parseManifest, type ManifestPlugin } from './manifest.ts';
+import { issuePath, parseManifest, type ManifestPlugin } from './manifest.ts';
 
 export type SettingState = 'set' | 'default' | 'missing';
 
 export interface LoadedPlugin {
   readonly manifest: ManifestPlugin;
   readonly connector: ConnectorDefinition;
+  /** Only the settings the plugin declares: set, defaulted, or absent when optional and unset. */
   readonly settings: PluginSettings;
   /** Which settings are set, defaulted or missing — never their values. */
   readonly settingStates: readonly { readonly name: string; readonly state: SettingState; readonly secret: boolean }[];
 }
 
-function configError(message: string, field: string): LedgerlineError {
-  return new LedgerlineError('LL_INVALID_CONFIG', message, { details: { field } });
+type Environment = Readonly<Record<string, string | undefined>>;
+
+function configError(message: string, field: string, cause?: unknown): LedgerlineError {
+  return new LedgerlineError('LL_INVALID_CONFIG', message, { details: { field }, cause });
 }
 
-function looksLikeConnector(value: unknown): value is ConnectorDefinition {
-  if (!value || typeof value !== 'object') return false;
-  const c = value as Partial<Record<keyof ConnectorDefinition, unknown>>;
-  return (
-    typeof c.id === 'string' &&
-    typeof c.auth === 'object' &&
-    c.auth !== null &&
-    typeof c.rate === 'object' &&
-    c.rate !== null &&
-    Array.isArray(c.streams) &&
-    typeof c.classifyError === 'function'
-  );
+// The runtime shape of a connector: what the engine calls, checked once at load (duck typing, so a
+// plugin built against another copy of zod still passes).
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
+const schemaLike = z.custom<z.ZodType>((v) => typeof v === 'object' && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function', 'expected a zod schema');
+const ConnectorShape = z.looseObject({
+  id: z.string().min(1),
+  displayName: z.string().min(1),
+  auth: z.looseObject({
+    type: z.literal('oauth2'),
+    installParams: schemaLike,
+    endpoints: fn,
+    client: fn,
+    scopes: z.array(z.string()),
+    parseToken: fn,
+    identify: fn,
+  }),
+  rate: z.looseObject({ name: z.string(), buckets: z.array(z.looseObject({ name: z.string() })), readsBody: z.boolean(), observe: fn }),
+  streams: z.array(
+    z.looseObject({
+      name: z.string().min(1),
+      objectType: z.string().min(1),
+      raw: schemaLike,
+      cursor: z.looseObject({ schema: schemaLike, initial: fn, describe: fn }),
+      identify: fn,
+      read: fn,
+      map: fn,
+      deletes: z.looseObject({ via: z.enum(['archived', 'deleted-feed', 'tombstone-webhook', 'none']) }),
+    }),
+  ),
+  webhooks: z.looseObject({ topics: z.array(z.string()), verify: fn, parse: fn }).nullable(),
+  panel: z.looseObject({ locations: z.array(z.looseObject({ host: z.string() })), frameAncestors: z.array(z.string()), verify: fn }).nullable(),
+  classifyError: fn,
+  sandbox: fn.nullable(),
+});
+
+function assertConnector(value: unknown, where: string, plugin: ManifestPlugin, field: string): asserts value is ConnectorDefinition {
+  const parsed = ConnectorShape.safeParse(value);
+  const issue = parsed.error?.issues[0];
+  if (issue) {
+    const part = issuePath(issue.path) || 'default export';
+    throw configError(`${where}: the default export of ${plugin.entry} is not a connector (defineConnector): ${part}: ${issue.message}`, field);
+  }
+  const names = parsed.data?.streams.map((s) => s.name) ?? [];
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined) throw configError(`${where}: the connector declares stream '${twice}' twice`, field);
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const left = new Set(a);
-  const right = new Set(b);
-  return left.size === right.size && [...left].every((x) => right.has(x));
+/** `connector has x, y that the manifest does not list; manifest lists z that the connector does not use` */
+function difference(manifest: readonly string[], connector: readonly string[]): string | null {
+  const extra = connector.filter((x) => !manifest.includes(x));
+  const absent = manifest.filter((x) => !connector.includes(x));
+  const parts = [
+    ...(extra.length ? [`the connector has ${extra.join(', ')}, which the manifest does not list`] : []),
+    ...(absent.length ? [`the manifest lists ${absent.join(', ')}, which the connector does not have`] : []),
+  ];
+  return parts.length ? parts.join('; ') : null;
 }
 
-function checkAgreement(plugin: ManifestPlugin, connector: ConnectorDefinition, where: string): void {
-  const mismatch = (field: string, manifest: readonly string[], code: readonly string[]): LedgerlineError =>
-    configError(`${where}: ${field} in the manifest (${manifest.join(', ') || 'none'}) differ from the connector's (${code.join(', ') || 'none'})`, field);
-  if (connector.id !== plugin.id) throw configError(`${where}: the connector's id is '${connector.id}', the manifest says '${plugin.id}'`, 'id');
-  const scopes = plugin.scopes.map((s) => s.scope);
-  if (!sameSet(scopes, connector.auth.scopes)) throw mismatch('scopes', scopes, connector.auth.scopes);
-  const topics = plugin.webhookTopics.map((t) => t.topic);
-  const connectorTopics = connector.webhooks?.topics ?? [];
-  if (!sameSet(topics, connectorTopics)) throw mismatch('webhookTopics', topics, connectorTopics);
-  const hosts = plugin.panelLocations.map((l) => l.host);
-  const connectorHosts = connector.panel?.locations.map((l) => l.host) ?? [];
-  if (!sameSet(hosts, connectorHosts)) throw mismatch('panelLocations', hosts, connectorHosts);
-  const ancestors = connector.panel?.frameAncestors ?? [];
-  if (!sameSet(plugin.frameAncestors, ancestors)) throw mismatch('frameAncestors', plugin.frameAncestors, ancestors);
+function checkAgreement(plugin: ManifestPlugin, connector: ConnectorDefinition, where: string, at: string): void {
+  if (connector.id !== plugin.id) {
+    throw configError(`${where}: ${at}.id: the manifest says '${plugin.id}', the connector's id is '${connector.id}'`, `${at}.id`);
+  }
+  const pairs: [field: string, manifest: readonly string[], connector: readonly string[], connectorPart: string][] = [
+    ['scopes', plugin.scopes.map((s) => s.scope), connector.auth.scopes, 'auth.scopes'],
+    ['webhookTopics', plugin.webhookTopics.map((t) => t.topic), connector.webhooks?.topics ?? [], 'webhooks.topics'],
+    ['panelLocations', plugin.panelLocations.map((l) => l.host), connector.panel?.locations.map((l) => l.host) ?? [], 'panel.locations'],
+    ['frameAncestors', plugin.frameAncestors, connector.panel?.frameAncestors ?? [], 'panel.frameAncestors'],
+  ];
+  for (const [field, fromManifest, fromConnector, connectorPart] of pairs) {
+    const diff = difference(fromManifest, fromConnector);
+    if (diff) throw configError(`${where}: ${at}.${field} differs from the connector's ${connectorPart}: ${diff}`, `${at}.${field}`);
+  }
 }
 
-function resolveSettings(plugin: ManifestPlugin, env: Readonly<Record<string, string | undefined>>, where: string) {
-  const settings: Record<string, string | undefined> = {};
+/**
+ * The settings rule: a set (non-empty) variable wins, then the manifest default; an unset setting
+ * declared `required: true` stops start-up; one declared `required: false` stays absent, which is how
+ * a plugin falls back to its sandbox emulator (or goes without an optional feature).
+ */
+function resolveSettings(plugin: ManifestPlugin, env: Environment, where: string, at: string) {
+  const settings: Record<string, string> = {};
   const states: { name: string; state: SettingState; secret: boolean }[] = [];
   for (const setting of plugin.settings) {
     const value = env[setting.name];
-    if (value !== undefined && value !== '') {
-      settings[setting.name] = value;
-      states.push({ name: setting.name, state: 'set', secret: setting.secret });
-    } else if (setting.default !== undefined) {
-      settings[setting.name] = setting.default;
-      states.push({ name: setting.name, state: 'default', secret: setting.secret });
-    } else if (setting.required) {
-      throw configError(`Invalid configuration: ${setting.name} is required by the ${plugin.displayName} plugin (${where}): ${setting.description}`, setting.name);
-    } else {
-      states.push({ name: setting.name, state: 'missing', secret: setting.secret });
-    }
+    const state: SettingState = value !== undefined && value !== '' ? 'set' : setting.default !== undefined ? 'default' : 'missing';
+    if (state === 'set' && value !== undefined) settings[setting.name] = value;
+    if (state === 'default' && setting.default !== undefined) settings[setting.name] = setting.default;
+    states.push({ name: setting.name, state, secret: setting.secret });
+  }
+  const missing = plugin.settings.flatMap((s, j) => (s.required && states[j]?.state === 'missing' ? [`${s.name} (${s.description.replace(/\.$/, '')})`] : []));
+  const first = plugin.settings.find((s, j) => s.required && states[j]?.state === 'missing');
+  if (first) {
+    throw configError(
+      `Invalid configuration: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required by the ${plugin.displayName} plugin (${where}, ${at}.settings)`,
+      first.name,
+    );
   }
   return { settings, states };
 }
 
-export async function loadPlugins(manifestPath: string, env: Readonly<Record<string, string | undefined>>): Promise<LoadedPlugin[]> {
+async function importEntry(plugin: ManifestPlugin, manifestPath: string, where: string, at: string): Promise<unknown> {
+  const file = resolve(dirname(manifestPath), plugin.entry);
+  try {
+    await access(file);
+  } catch (error) {
+    throw configError(`${where}: ${at}.entry: ${plugin.entry} does not exist (looked for ${file})`, `${at}.entry`, error);
+  }
+  let module: unknown;
+  try {
+    module = await import(pathToFileURL(file).href);
+  } catch (error) {
+    throw configError(`${where}: ${at}.entry: importing ${plugin.entry} failed: ${error instanceof Error ? error.message : String(error)}`, `${at}.entry`, error);
+  }
+  return typeof module === 'object' && module !== null && 'default' in module ? module.default : undefined;
+}
+
+async function readManifest(manifestPath: string) {
   let text: string;
   try {
     text = await readFile(manifestPath, 'utf8');
   } catch (error) {
-    throw configError(`Invalid configuration: LEDGERLINE_MANIFEST: cannot read ${manifestPath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, 'LEDGERLINE_MANIFEST');
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw configError(`Invalid configuration: LEDGERLINE_MANIFEST: cannot read ${manifestPath} (${reason})`, 'LEDGERLINE_MANIFEST', error);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw configError(`Invalid plugin manifest ${manifestPath}: not JSON (${(error as Error).message})`, 'manifest');
+    throw configError(`Invalid plugin manifest ${manifestPath}: (root): not JSON (${(error as Error).message})`, '(root)', error);
   }
-  const manifest = parseManifest(json, manifestPath);
+  return parseManifest(json, manifestPath);
+}
+
+/** Reads and validates the manifest, imports and checks every plugin, and resolves its settings. */
+export async function loadPlugins(manifestPath: string, env: Environment): Promise<LoadedPlugin[]> {
+  const manifest = await readManifest(manifestPath);
   const loaded: LoadedPlugin[] = [];
   for (const [index, plugin] of manifest.plugins.entries()) {
-    const where = `${manifestPath} plugins[${index}] (${plugin.id})`;
-    const entry = resolve(dirname(manifestPath), plugin.entry);
-    let module: { default?: unknown };
-    try {
-      module = (await import(pathToFileURL(entry).href)) as { default?: unknown };
-    } catch (error) {
-      throw configError(`${where}: cannot load entry ${plugin.entry}: ${(error as Error).message}`, 'entry');
-    }
-    if (!looksLikeConnector(module.default)) {
-      throw configError(`${where}: ${plugin.entry} does not export a connector (defineConnector) as its default export`, 'entry');
-    }
-    checkAgreement(plugin, module.default, where);
-    const { settings, states } = resolveSettings(plugin, env, where);
-    loaded.push({ manifest: plugin, connector: module.default, settings, settingStates: states });
+    const at = `plugins[${index}]`;
+    const where = `plugin manifest ${manifestPath}, plugin '${plugin.id}'`;
+    const connector = await importEntry(plugin, manifestPath, where, at);
+    assertConnector(connector, where, plugin, `${at}.entry`);
+    checkAgreement(plugin, connector, where, at);
+    const { settings, states } = resolveSettings(plugin, env, where, at);
+    loaded.push({ manifest: plugin, connector, settings, settingStates: states });
   }
   return loaded;
 }
 
-/** The union of origins allowed to frame panel pages, for the panel CSP. */
+/** The union of origins allowed to frame panel pages, sorted, for the panel CSP `frame-ancestors`. */
 export function frameAncestorsFor(plugins: readonly LoadedPlugin[]): string[] {
   return [...new Set(plugins.flatMap((p) => p.manifest.frameAncestors))].sort();
 }
