@@ -5,8 +5,10 @@
  * `ratelimit-limit` / `-remaining` / `-reset` headers; a 429 carries Retry-After in seconds.
  */
 import { defineRatePolicy, type RateObservation, type RatePolicy } from '../../core/contract/index.ts';
+import { LedgerlineError } from '../../core/errors/index.ts';
 
-const isExport = (request: { url: URL }): boolean => request.url.pathname.startsWith('/api/v2/incremental/');
+/** `/api/v2/incremental/...` (tickets/cursor, users/cursor, organizations, ticket_events). */
+export const isZendeskIncrementalExport = (request: { url: URL }): boolean => request.url.pathname.startsWith('/api/v2/incremental/');
 
 function headerNumber(headers: Headers, ...names: string[]): number | undefined {
   for (const name of names) {
@@ -16,32 +18,50 @@ function headerNumber(headers: Headers, ...names: string[]): number | undefined 
   return undefined;
 }
 
-export function zendeskRatePolicyFor(options: { requestsPerMinute?: number; exportsPerMinute?: number } = {}): RatePolicy {
-  const perMinute = options.requestsPerMinute ?? 200;
-  const exportsPerMinute = options.exportsPerMinute ?? 10;
+function positiveInteger(value: number, field: string): number {
+  if (!(Number.isInteger(value) && value > 0)) {
+    throw new LedgerlineError('LL_INVALID_INPUT', `zendesk rate policy: ${field} must be a positive integer, got ${value}`, { details: { field } });
+  }
+  return value;
+}
+
+export interface ZendeskRatePolicyOptions {
+  /** The plan's limit (200 Team … 2,500 Enterprise Plus / High Volume add-on); 200 when omitted. */
+  readonly requestsPerMinute?: number;
+  /** Incremental export limit: 10, or 30 with the High Volume add-on; 10 when omitted. */
+  readonly exportsPerMinute?: number;
+}
+
+export function zendeskRatePolicyFor(options: ZendeskRatePolicyOptions = {}): RatePolicy {
+  const perMinute = positiveInteger(options.requestsPerMinute ?? 200, 'requestsPerMinute');
+  const exportsPerMinute = positiveInteger(options.exportsPerMinute ?? 10, 'exportsPerMinute');
   return defineRatePolicy({
     name: 'zendesk',
     buckets: [
       { name: 'plan', capacity: perMinute, perMs: 60_000 },
-      { name: 'incremental-export', capacity: exportsPerMinute, perMs: 60_000, appliesTo: isExport },
+      { name: 'incremental-export', capacity: exportsPerMinute, perMs: 60_000, appliesTo: isZendeskIncrementalExport },
     ],
     readsBody: false,
     observe: (response): RateObservation => {
-      const bucket = isExport({ url: new URL(response.url) }) ? 'incremental-export' : 'plan';
-      const retryAfter = headerNumber(response.headers, 'retry-after');
-      if (response.status === 429) {
-        return { throttled: true, bucket, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter * 1000 } : {}) };
-      }
       const limit = headerNumber(response.headers, 'x-rate-limit', 'ratelimit-limit');
       const remaining = headerNumber(response.headers, 'x-rate-limit-remaining', 'ratelimit-remaining');
-      const reset = headerNumber(response.headers, 'ratelimit-reset');
+      const resetSeconds = headerNumber(response.headers, 'ratelimit-reset');
+      if (response.status === 429) {
+        const retryAfterSeconds = headerNumber(response.headers, 'retry-after');
+        // An export refused while the plan budget still has room was refused by the export limit.
+        const planExhausted = remaining !== undefined && remaining <= 0;
+        const bucket = isZendeskIncrementalExport({ url: new URL(response.url) }) && !planExhausted ? 'incremental-export' : 'plan';
+        // ratelimit-reset times the plan window, so it stands in for a missing Retry-After only there.
+        const wait = retryAfterSeconds ?? (bucket === 'plan' ? resetSeconds : undefined);
+        return { throttled: true, bucket, ...(wait !== undefined ? { retryAfterMs: wait * 1000 } : {}) };
+      }
       return {
         throttled: false,
         // The headers describe the plan-wide budget, not the export one.
         bucket: 'plan',
         ...(limit !== undefined ? { limit } : {}),
         ...(remaining !== undefined ? { remaining } : {}),
-        ...(reset !== undefined ? { resetInMs: reset * 1000 } : {}),
+        ...(resetSeconds !== undefined ? { resetInMs: resetSeconds * 1000 } : {}),
       };
     },
   });
