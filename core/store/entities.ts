@@ -75,7 +75,17 @@ export const ActivityEntity = defineEntity({
   name: 'Activity',
   tableName: 'activity',
   uniques: [{ name: 'activity_source_key', properties: ['installationId', 'sourceObjectType', 'sourceExternalId', 'discriminator'] }],
-  indexes: [{ name: 'activity_subject_time', properties: ['tenantId', 'subjectObjectType', 'subjectExternalId', 'occurredAt'] }],
+  indexes: [
+    {
+      name: 'activity_subject_timeline',
+      columns: [{ name: 'tenant_id' }, { name: 'subject_object_type' }, { name: 'subject_external_id' }, { name: 'occurred_at', sort: 'desc' }],
+    },
+    {
+      name: 'activity_driver_timeline',
+      properties: ['tenantId', 'driverObjectType', 'driverExternalId', 'occurredAt'],
+      where: 'driver_external_id is not null',
+    },
+  ],
   properties: {
     id: p.bigint('string').primary().autoincrement(),
     tenantId: p.uuid(),
@@ -93,7 +103,8 @@ export const ActivityEntity = defineEntity({
     sourceExternalId: p.text(),
     discriminator: p.text(),
     amount: p.decimal('string').columnType('numeric(20,4)').nullable(),
-    currency: p.text().nullable(),
+    /** ISO 4217. */
+    currency: p.string().columnType('char(3)').nullable(),
     summary: p.text(),
     actor: p.text().nullable(),
     attributes: p.json<Record<string, unknown>>().columnType('jsonb').defaultRaw("'{}'"),

@@ -4,8 +4,10 @@
  */
 import { Migration20261122000000_initial } from './Migration20261122000000_initial.ts';
 import { Migration20261122000100_sync } from './Migration20261122000100_sync.ts';
+import { Migration20261122000200_activity_timelines } from './Migration20261122000200_activity_timelines.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
   { name: 'Migration20261122000100_sync', class: Migration20261122000100_sync },
+  { name: 'Migration20261122000200_activity_timelines', class: Migration20261122000200_activity_timelines },
 ];
