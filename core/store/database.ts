@@ -3,14 +3,12 @@
  * in the data directory and served in-process over the Postgres wire protocol, so the same driver
  * (pg through MikroORM) and the same SQL run on both.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { PGlite } from '@electric-sql/pglite';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import { CompiledQuery, type Kysely } from 'kysely';
 import { LedgerlineError } from '../errors/index.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 import type { SqlSession } from './sql-session.ts';
@@ -40,64 +38,53 @@ export interface Database {
   fork(): EntityManager;
   /** Raw SQL outside any transaction, and transactions that hand back the same shape. */
   readonly sql: SqlSession;
+  /** Raw SQL with $1, $2… parameters through the ORM's pool (same as `sql.query`). */
+  execute<Row extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   migrate(): Promise<string[]>;
   pendingMigrations(): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-interface Embedded {
-  readonly url: string;
-  readonly pglite: PGlite;
-  stop(): Promise<void>;
+function unavailable(message: string, field: string, cause?: unknown): LedgerlineError {
+  return new LedgerlineError('LL_UNAVAILABLE', message, { details: { field }, ...(cause === undefined ? {} : { cause }) });
 }
 
-async function startEmbedded(options: DatabaseOptions): Promise<Embedded> {
-  let db: PGlite;
-  if (options.inMemory) {
-    db = await PGlite.create();
-  } else {
-    const dir = join(options.dataDir ?? './.ledgerline', 'pgdata');
-    mkdirSync(dir, { recursive: true });
-    db = await PGlite.create({ dataDir: dir });
-  }
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.embeddedDbPort ?? 0, maxConnections: 64 });
+/** The server's address for messages (never the password), or why the URL cannot be used. */
+function parseDatabaseUrl(url: string): { where: string; ssl: boolean | { rejectUnauthorized: boolean } | undefined } {
+  let u: URL;
   try {
-    await server.start();
-  } catch (error) {
-    await db.close();
-    throw new LedgerlineError('LL_UNAVAILABLE', `the embedded database could not listen on 127.0.0.1:${options.embeddedDbPort ?? 0}`, {
-      cause: error,
-      details: { field: 'LEDGERLINE_EMBEDDED_DB_PORT' },
-    });
-  }
-  return {
-    url: `postgres://postgres@${server.getServerConn()}/postgres`,
-    pglite: db,
-    async stop() {
-      await server.stop();
-      // Closing flushes PGlite's files: data written before close survives a restart.
-      await db.close();
-    },
-  };
-}
-
-function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+    u = new URL(url);
   } catch {
-    return 'the configured server';
+    throw unavailable('DATABASE_URL is not a URL; expected postgres://user@host:port/database', 'DATABASE_URL');
   }
+  if ((u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') || u.hostname === '' || u.pathname.length <= 1) {
+    throw unavailable(`DATABASE_URL must look like postgres://user@host:port/database (got ${u.protocol}//${u.host}${u.pathname})`, 'DATABASE_URL');
+  }
+  // MikroORM reads host, port, user, password and database from the URL but drops its query string,
+  // so the TLS choice `sslmode` makes for libpq clients is carried over here.
+  const mode = u.searchParams.get('sslmode');
+  const ssl =
+    mode === null || mode === 'disable' || mode === 'allow' || mode === 'prefer'
+      ? undefined
+      : mode === 'require' || mode === 'no-verify'
+        ? { rejectUnauthorized: false }
+        : true;
+  return { where: `${u.hostname}:${u.port || '5432'}${u.pathname}`, ssl };
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const embedded = options.databaseUrl ? null : await startEmbedded(options);
+  const server = options.databaseUrl ? parseDatabaseUrl(options.databaseUrl) : null;
+  const embedded = server
+    ? null
+    : await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.embeddedDbPort, inMemory: options.inMemory });
   const url = options.databaseUrl ?? embedded!.url;
   let orm: MikroORM;
   try {
     orm = await MikroORM.init({
       clientUrl: url,
+      // pg waits forever for a connection by default; a server that does not answer should fail start-up.
+      driverOptions: { connectionTimeoutMillis: 10_000, ...(server?.ssl === undefined ? {} : { ssl: server.ssl }) },
       entities,
       extensions: [Migrator],
       migrations: { migrationsList: migrations, transactional: true, allOrNothing: true, snapshot: false, tableName: 'mikro_orm_migrations', silent: true },
@@ -109,11 +96,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await orm.em.getConnection().execute('select 1');
   } catch (error) {
     await embedded?.stop();
-    const where = embedded ? 'the embedded database' : `PostgreSQL at ${describeUrl(url)}`;
-    throw new LedgerlineError('LL_UNAVAILABLE', `cannot connect to ${where}: ${(error as Error).message}`, {
-      cause: error,
-      details: { field: embedded ? 'LEDGERLINE_DATA_DIR' : 'DATABASE_URL' },
-    });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw server
+      ? unavailable(`cannot connect to PostgreSQL at ${server.where} (DATABASE_URL): ${reason}`, 'DATABASE_URL', error)
+      : unavailable(`cannot open the embedded database: ${reason}`, 'LEDGERLINE_DATA_DIR', error);
   }
   const sql = sqlSessionOf(orm.em.fork());
   let closed = false;
@@ -124,6 +110,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     url,
     fork: () => orm.em.fork(),
     sql,
+    execute: (text, params) => sql.query(text, params),
     async migrate() {
       const applied = await orm.migrator.up();
       return applied.map((m) => m.name);

@@ -1,0 +1,107 @@
+/**
+ * The embedded default: PGlite (PostgreSQL compiled to WASM) in this process, persisted in
+ * `<dataDir>/pgdata` (or in memory), served on loopback over the Postgres wire protocol by
+ * pglite-socket, so the same driver and SQL run here as on a PostgreSQL server.
+ *
+ * PGlite runs one session at a time. pglite-socket multiplexes connections onto it, and while one
+ * connection is inside a transaction it only serves that connection: others queue until it ends.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { LedgerlineError } from '../errors/index.ts';
+
+export interface EmbeddedPostgres {
+  /** postgres:// URL of the loopback wire-protocol server. */
+  readonly url: string;
+  readonly pglite: PGlite;
+  /** Stops the wire server, then closes PGlite (which flushes its files), then frees the directory. */
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  readonly dataDir?: string | undefined;
+  readonly port?: number | undefined;
+  readonly inMemory?: boolean | undefined;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Two PGlite instances on one directory corrupt it (PGlite takes no lock of its own), so the
+ * directory is claimed with a pid file; a claim left by a process that died is taken over.
+ */
+function claimDirectory(pgdata: string): () => void {
+  const lock = `${pgdata}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+    if (Number.isInteger(owner) && processIsAlive(owner)) {
+      throw new LedgerlineError(
+        'LL_UNAVAILABLE',
+        `the embedded database in ${pgdata} is in use by process ${owner}${owner === process.pid ? ' (this one)' : ''}; stop it, or connect to its port, or set DATABASE_URL`,
+        { details: { field: 'LEDGERLINE_DATA_DIR' } },
+      );
+    }
+    rmSync(lock, { force: true });
+  }
+  throw new LedgerlineError('LL_UNAVAILABLE', `could not claim the embedded database in ${pgdata}`, { details: { field: 'LEDGERLINE_DATA_DIR' } });
+}
+
+async function createPglite(options: EmbeddedPostgresOptions): Promise<{ db: PGlite; release: () => void }> {
+  if (options.inMemory) return { db: await PGlite.create(), release: () => undefined };
+  const pgdata = join(options.dataDir ?? './.ledgerline', 'pgdata');
+  mkdirSync(pgdata, { recursive: true });
+  const release = claimDirectory(pgdata);
+  try {
+    return { db: await PGlite.create({ dataDir: pgdata }), release };
+  } catch (error) {
+    release();
+    throw new LedgerlineError('LL_UNAVAILABLE', `the embedded database in ${pgdata} could not be opened: ${(error as Error).message}`, {
+      cause: error,
+      details: { field: 'LEDGERLINE_DATA_DIR' },
+    });
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const { db, release } = await createPglite(options);
+  const port = options.port ?? 0;
+  // Connections beyond the ORM's pool: the sync queue, a second pool in tests, psql on the port.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 64 });
+  try {
+    await server.start();
+  } catch (error) {
+    await db.close();
+    release();
+    throw new LedgerlineError('LL_UNAVAILABLE', `the embedded database could not listen on 127.0.0.1:${port}: ${(error as Error).message}`, {
+      cause: error,
+      details: { field: 'LEDGERLINE_EMBEDDED_DB_PORT' },
+    });
+  }
+  return {
+    // getServerConn() reports the port actually bound, also when 0 asked for a free one.
+    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    pglite: db,
+    async stop() {
+      await server.stop();
+      // Closing flushes PGlite's files: data written before close survives a restart.
+      await db.close();
+      release();
+    },
+  };
+}
