@@ -5,6 +5,7 @@
  * activities are appended idempotently by (installation, source, discriminator).
  */
 import { createHash } from 'node:crypto';
+import { LedgerlineError } from '../errors/index.ts';
 import type { ActivityRecord, SourceRecordInput } from '../model/index.ts';
 
 export type SqlExecutor = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
@@ -24,8 +25,10 @@ export interface IngestBatch {
 export interface IngestResult {
   readonly inserted: number;
   readonly updated: number;
-  /** Unchanged content, or a payload older than the stored one. */
-  readonly skipped: number;
+  /** Same content as stored: nothing written. */
+  readonly unchanged: number;
+  /** Older than what is stored (or a same-instant loser): refused, nothing written. */
+  readonly stale: number;
   /** Records newly marked deleted. */
   readonly deleted: number;
   readonly activitiesAppended: number;
@@ -68,30 +71,45 @@ interface HashedRecord extends IngestSourceRecord {
   readonly hash: string;
 }
 
+/**
+ * One statement: the upsert runs in a CTE, and the outer select classifies every input row against
+ * the rows as they were before it (a statement's CTEs and main query share one snapshot).
+ */
 async function upsertLive(exec: SqlExecutor, batch: IngestBatch, rows: readonly HashedRecord[]) {
-  if (rows.length === 0) return { inserted: 0, updated: 0 };
-  const result = await exec(
-    `insert into source_record as s (tenant_id, installation_id, object_type, external_id, platform_updated_at, content_hash, payload, canonical)
-     select $1::uuid, $2::uuid, u.object_type, u.external_id, u.updated_at, u.hash, u.payload, u.canonical
-       from unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[], $8::jsonb[])
+  if (rows.length === 0) return { inserted: 0, updated: 0, unchanged: 0, stale: 0 };
+  const [counts] = await exec(
+    `with input as (
+       select * from unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[], $8::jsonb[])
          as u(object_type, external_id, updated_at, hash, payload, canonical)
-     on conflict (installation_id, object_type, external_id) do update
-        set platform_updated_at = excluded.platform_updated_at, content_hash = excluded.content_hash,
-            payload = excluded.payload, canonical = excluded.canonical,
-            -- A payload newer than the deletion brings the record back; an older one only fills in
-            -- what the record looked like before it was deleted.
-            deleted_at = case when s.deleted_at is not null and excluded.platform_updated_at > s.deleted_at then null
-                              else s.deleted_at end,
-            last_changed_at = clock_timestamp()
-      where s.tenant_id = excluded.tenant_id
-        -- Older never beats newer; at the same instant the higher hash wins, so any arrival order
-        -- converges on the same row.
-        and (s.platform_updated_at is null or excluded.platform_updated_at is null
-             or excluded.platform_updated_at > s.platform_updated_at
-             or (excluded.platform_updated_at = s.platform_updated_at and excluded.content_hash > s.content_hash))
-        and (s.content_hash is distinct from excluded.content_hash
-             or (s.deleted_at is not null and excluded.platform_updated_at > s.deleted_at))
-     returning (xmax = 0) as inserted`,
+     ), written as (
+       insert into source_record as s (tenant_id, installation_id, object_type, external_id, platform_updated_at, content_hash, payload, canonical)
+       select $1::uuid, $2::uuid, i.object_type, i.external_id, i.updated_at, i.hash, i.payload, i.canonical from input i
+       on conflict (installation_id, object_type, external_id) do update
+          set platform_updated_at = excluded.platform_updated_at, content_hash = excluded.content_hash,
+              payload = excluded.payload, canonical = excluded.canonical,
+              -- A payload newer than the deletion brings the record back; an older one only fills in
+              -- what the record looked like before it was deleted.
+              deleted_at = case when s.deleted_at is not null and excluded.platform_updated_at > s.deleted_at then null
+                                else s.deleted_at end,
+              last_changed_at = clock_timestamp()
+        where s.tenant_id = excluded.tenant_id
+          -- Older never beats newer; at the same instant the higher hash wins, so any arrival order
+          -- converges on the same row.
+          and (s.platform_updated_at is null or excluded.platform_updated_at is null
+               or excluded.platform_updated_at > s.platform_updated_at
+               or (excluded.platform_updated_at = s.platform_updated_at and excluded.content_hash > s.content_hash))
+          and (s.content_hash is distinct from excluded.content_hash
+               or (s.deleted_at is not null and excluded.platform_updated_at > s.deleted_at))
+       returning s.object_type, s.external_id, (xmax = 0) as inserted
+     )
+     select count(*) filter (where w.inserted) as inserted,
+            count(*) filter (where not w.inserted) as updated,
+            count(*) filter (where w.external_id is null and before.content_hash = i.hash) as unchanged,
+            count(*) filter (where w.external_id is null and before.content_hash is distinct from i.hash) as stale
+       from input i
+       left join written w on w.object_type = i.object_type and w.external_id = i.external_id
+       left join source_record before
+              on before.installation_id = $2::uuid and before.object_type = i.object_type and before.external_id = i.external_id`,
     [
       batch.tenantId,
       batch.installationId,
@@ -103,8 +121,13 @@ async function upsertLive(exec: SqlExecutor, batch: IngestBatch, rows: readonly 
       rows.map((r) => (r.canonical === undefined ? null : JSON.stringify(r.canonical))),
     ],
   );
-  const inserted = result.filter((r) => r.inserted === true).length;
-  return { inserted, updated: result.length - inserted };
+  // count(*) is a bigint: the driver hands it over as a string.
+  return {
+    inserted: Number(counts?.inserted ?? 0),
+    updated: Number(counts?.updated ?? 0),
+    unchanged: Number(counts?.unchanged ?? 0),
+    stale: Number(counts?.stale ?? 0),
+  };
 }
 
 /**
@@ -178,28 +201,47 @@ async function appendActivities(exec: SqlExecutor, batch: IngestBatch): Promise<
   return result.length;
 }
 
-/** Writes one batch with set-based statements, in whatever transaction `exec` runs in. */
+/** Ingesting into another tenant's installation is a caller bug; refuse it before writing anything. */
+async function assertInstallationOfTenant(exec: SqlExecutor, batch: IngestBatch): Promise<void> {
+  const found = await exec(`select 1 from installation where id = $1::uuid and tenant_id = $2::uuid`, [batch.installationId, batch.tenantId]);
+  if (found.length === 0) {
+    throw new LedgerlineError('LL_NOT_FOUND', `installation ${batch.installationId} does not belong to tenant ${batch.tenantId}`, {
+      details: { field: 'installationId' },
+    });
+  }
+}
+
+/**
+ * Writes one batch with set-based statements, in whatever transaction `exec` runs in. Every live
+ * source record is counted once: the older copies of a key repeated in the batch count as stale
+ * (or unchanged, when identical to the copy that is written).
+ */
 export async function ingestBatch(exec: SqlExecutor, batch: IngestBatch): Promise<IngestResult> {
+  if (batch.sourceRecords.length === 0 && batch.activities.length === 0) {
+    return { inserted: 0, updated: 0, unchanged: 0, stale: 0, deleted: 0, activitiesAppended: 0, activitiesDuplicate: 0 };
+  }
+  await assertInstallationOfTenant(exec, batch);
   const key = (r: IngestSourceRecord): string => `${r.objectType}\u0000${r.externalId}`;
-  const live = newestPerKey(
-    batch.sourceRecords.filter((r) => !r.deletedAt).map((r): HashedRecord => ({ ...r, hash: contentHash(r.payload) })),
-    key,
-    (r) => r.updatedAt,
-    (r) => r.hash,
-  );
+  const hashed = batch.sourceRecords.filter((r) => !r.deletedAt).map((r): HashedRecord => ({ ...r, hash: contentHash(r.payload) }));
+  const live = newestPerKey(hashed, key, (r) => r.updatedAt, (r) => r.hash);
   const gone = newestPerKey(
     batch.sourceRecords.filter((r) => r.deletedAt),
     key,
     (r) => r.deletedAt,
     () => '',
   );
-  const { inserted, updated } = await upsertLive(exec, batch, live);
+  const winners = new Map(live.map((r) => [key(r), r]));
+  const losers = hashed.filter((r) => winners.get(key(r)) !== r);
+  const identicalLosers = losers.filter((r) => winners.get(key(r))?.hash === r.hash).length;
+
+  const written = await upsertLive(exec, batch, live);
   const { deleted } = await markDeleted(exec, batch, gone);
   const appended = await appendActivities(exec, batch);
   return {
-    inserted,
-    updated,
-    skipped: live.length - inserted - updated,
+    inserted: written.inserted,
+    updated: written.updated,
+    unchanged: written.unchanged + identicalLosers,
+    stale: written.stale + losers.length - identicalLosers,
     deleted,
     activitiesAppended: appended,
     activitiesDuplicate: batch.activities.length - appended,

@@ -20,4 +20,11 @@ export {
 export { ingestBatch, canonicalJson, contentHash, type IngestBatch, type IngestResult, type IngestSourceRecord, type SqlExecutor } from './bulk-ingest.ts';
 export { sealTokens, openTokens, keyId, type TokenOwner } from './token-vault.ts';
 export { createTenantDirectory, createInstallationDirectory, type TenantView, type InstallationView } from './directories.ts';
+export {
+  createRecordQueries,
+  type RecordQueries,
+  type SourceRecordView,
+  type ActivityView,
+  type TimelineOptions,
+} from './record-queries.ts';
 export { isTransientDatabaseError, transientDatabaseError } from './database-errors.ts';

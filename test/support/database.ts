@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { openDatabase, type Database } from '../../core/store/index.ts';
 
 export interface TestDatabase extends Database {
@@ -76,6 +77,33 @@ export function testDatabases(): TestDatabaseVariant[] {
     { label: 'PGlite', skipReason: null, open: openPgliteTestDatabase },
     { label: 'PostgreSQL', skipReason, open: openPostgresTestDatabase },
   ];
+}
+
+/**
+ * One `describe` per variant with a fresh migrated database opened before its tests and closed
+ * (dropped, on PostgreSQL) after them. The skipped variant's title says why it did not run.
+ */
+export function describeOnTestDatabases(
+  title: string,
+  suite: (db: () => TestDatabase) => void,
+  options: { poolSize?: number } = {},
+): void {
+  for (const variant of testDatabases()) {
+    const label = `${title} on ${variant.label}${variant.skipReason ? ` (skipped: ${variant.skipReason})` : ''}`;
+    describe.skipIf(variant.skipReason !== null)(label, () => {
+      let db: TestDatabase | undefined;
+      beforeAll(async () => {
+        db = await variant.open(options);
+      });
+      afterAll(async () => {
+        await db?.close();
+      });
+      suite(() => {
+        if (!db) throw new Error('the test database is not open yet: use it inside a test or hook');
+        return db;
+      });
+    });
+  }
 }
 
 /** Creates a tenant and an active installation straight in SQL; returns their ids. */
