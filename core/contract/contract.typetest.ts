@@ -64,6 +64,9 @@ defineConnector({ id: 'x', displayName: 'X', auth, rate, streams: [tickets], web
 
 const { map: _map, raw: _raw, cursor: _cursor, ...rest } = tickets;
 
+// Control: the parts put back together compile, so each case below fails only for what it leaves out.
+export const reassembled = defineStream({ ...rest, raw: Ticket, cursor: tickets.cursor, map: tickets.map });
+
 // @ts-expect-error a stream without a mapper
 defineStream({ ...rest, raw: Ticket, cursor: tickets.cursor });
 // @ts-expect-error a stream without its raw schema

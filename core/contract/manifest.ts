@@ -1,8 +1,9 @@
 /**
  * plugin.manifest.json: the marketplace-facing list of plugins — what each is, the scopes it asks
  * for and why, its webhook topics, where its panels appear, who may frame them, and its settings.
- * The schema explains every field; `plugin-manifest.schema.json` is generated from it (a test in
- * manifest.test.ts fails while they differ; `npx vitest run core/contract -u` rewrites it).
+ * The schema explains every field; `plugin-manifest.schema.json` is generated from it by
+ * `manifestJsonSchemaText()` (manifest.test.ts fails while they differ; core/contract/README.md has
+ * the one-line command that rewrites it).
  */
 import { z } from 'zod';
 import { LedgerlineError } from '../errors/index.ts';
@@ -143,13 +144,16 @@ function describeIssue(issue: z.core.$ZodIssue): { path: string; message: string
   return { path: issuePath(issue.path) || '(root)', message: issue.message };
 }
 
-/** Validates a parsed manifest. Throws LL_INVALID_CONFIG naming the file and the first bad field. */
+/**
+ * Validates a parsed manifest. Throws LL_INVALID_CONFIG `<source>: <path>: <message>` for the first
+ * bad field, with `details.field` = the path and every issue in `details.issues`.
+ */
 export function parseManifest(json: unknown, source: string): PluginManifest {
   const parsed = PluginManifest.safeParse(json);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map(describeIssue);
   const first = issues[0] ?? { path: '(root)', message: 'is invalid' };
-  throw new LedgerlineError('LL_INVALID_CONFIG', `Invalid plugin manifest ${source}: ${first.path}: ${first.message}`, {
+  throw new LedgerlineError('LL_INVALID_CONFIG', `${source}: ${first.path}: ${first.message}`, {
     details: { field: first.path, issues },
   });
 }

@@ -70,25 +70,27 @@ describe('plugin loader', () => {
     const error = await rejection(path);
     expect(error.code).toBe('LL_INVALID_CONFIG');
     expect(error.field).toBe('plugins[0].frameAncestors[0]');
-    expect(error.message).toBe(`Invalid plugin manifest ${path}: plugins[0].frameAncestors[0]: must be an https origin such as https://app.example.com, with a wildcard only as https://*.example.com`);
+    expect(error.message).toBe(`${path}: plugins[0].frameAncestors[0]: must be an https origin such as https://app.example.com, with a wildcard only as https://*.example.com`);
   });
 
   it('rejects a manifest file that does not exist, and one that is not JSON', async () => {
-    const absent = await rejection(join(scratch, 'absent.manifest.json'));
+    const absentPath = join(scratch, 'absent.manifest.json');
+    const absent = await rejection(absentPath);
     expect([absent.code, absent.field]).toEqual(['LL_INVALID_CONFIG', 'LEDGERLINE_MANIFEST']);
+    expect(absent.message).toBe(`${absentPath}: cannot read the plugin manifest (ENOENT); LEDGERLINE_MANIFEST names its path`);
     const path = join(scratch, 'broken.manifest.json');
     writeFileSync(path, '{ not json');
     const broken = await rejection(path);
     expect(broken.code).toBe('LL_INVALID_CONFIG');
-    expect(broken.message).toMatch(new RegExp(`^Invalid plugin manifest ${path}: \\(root\\): not JSON`));
+    expect(broken.message).toMatch(new RegExp(`^${path}: \\(root\\): not JSON`));
   });
 
   it.each([
-    ['a missing entry file', (p: Json) => void (p.entry = './nowhere.ts'), 'plugins[0].entry', /plugins\[0\]\.entry: \.\/nowhere\.ts does not exist \(looked for .*nowhere\.ts\)/],
+    ['a missing entry file', (p: Json) => void (p.entry = './nowhere.ts'), 'plugins[0].entry', /plugins\[0\]\.entry: plugin 'minimal': \.\/nowhere\.ts does not exist \(looked for .*nowhere\.ts\)/],
     ['an entry whose default export is not a connector', (p: Json) => void (p.entry = fixtureEntry('not-a-connector.ts')), 'plugins[0].entry', /not-a-connector\.ts is not a connector \(defineConnector\): id: /],
     ['a connector whose stream has no mapper', (p: Json) => void (p.entry = fixtureEntry('stream-without-map.ts')), 'plugins[0].entry', /is not a connector \(defineConnector\): streams\[0\]\.map: expected a function/],
-    ['a connector id mismatch', (p: Json) => void (p.id = 'other'), 'plugins[0].id', /plugins\[0\]\.id: the manifest says 'other', the connector's id is 'minimal'/],
-    ['a scope mismatch', (p: Json) => void (p.scopes = [{ scope: 'everything', why: 'greed' }]), 'plugins[0].scopes', /scopes differs from the connector's auth\.scopes: the connector has things\.read, which the manifest does not list; the manifest lists everything, which the connector does not have/],
+    ['a connector id mismatch', (p: Json) => void (p.id = 'other'), 'plugins[0].id', /plugins\[0\]\.id: plugin 'other': the connector's id is 'minimal'/],
+    ['a scope mismatch', (p: Json) => void (p.scopes = [{ scope: 'everything', why: 'greed' }]), 'plugins[0].scopes', /plugins\[0\]\.scopes: plugin 'minimal': does not match the connector's auth\.scopes: the connector has things\.read, which the manifest does not list; the manifest lists everything, which the connector does not have/],
     ['a webhook topic mismatch', (p: Json) => void (p.webhookTopics = []), 'plugins[0].webhookTopics', /webhooks\.topics: the connector has thing\.changed/],
     ['a panel location mismatch', (p: Json) => void (p.panelLocations = [{ host: 'thing.tab', description: 'x' }]), 'plugins[0].panelLocations', /panel\.locations: the connector has thing\.sidebar.*the manifest lists thing\.tab/],
     ['a frame ancestor mismatch', (p: Json) => void (p.frameAncestors = ['https://admin.example.org']), 'plugins[0].frameAncestors', /panel\.frameAncestors: .*the manifest lists https:\/\/admin\.example\.org/],
@@ -97,7 +99,8 @@ describe('plugin loader', () => {
     const error = await rejection(path);
     expect(error.code).toBe('LL_INVALID_CONFIG');
     expect(error.field).toBe(field);
-    expect(error.message).toContain(`plugin manifest ${path}, plugin '`);
+    const prefix = `${path}: ${field}: plugin '`;
+    expect(error.message.slice(0, prefix.length)).toBe(prefix);
     expect(error.message).toMatch(message);
   });
 
@@ -106,7 +109,7 @@ describe('plugin loader', () => {
       const error = await rejection(validPath, environment);
       expect(error.code).toBe('LL_INVALID_CONFIG');
       expect(error.field).toBe('MINIMAL_CLIENT_ID');
-      expect(error.message).toBe(`Invalid configuration: MINIMAL_CLIENT_ID (OAuth client id) is required by the Minimal plugin (plugin manifest ${validPath}, plugin 'minimal', plugins[0].settings)`);
+      expect(error.message).toBe(`Invalid configuration: MINIMAL_CLIENT_ID (OAuth client id) is required by the Minimal plugin (${validPath}: plugins[0].settings)`);
     }
   });
 

@@ -2,8 +2,8 @@
  * Discovers plugins from plugin.manifest.json: validates the manifest, imports each plugin's entry
  * module (core never imports a plugin by name), checks the connector agrees with what the manifest
  * promises admins (id, scopes, webhook topics, panel locations, frame ancestors), and resolves the
- * plugin's settings from the environment. Every failure is LL_INVALID_CONFIG with one line naming
- * the manifest file and the field (or, for a missing setting, the environment variable).
+ * plugin's settings from the environment. Every failure is LL_INVALID_CONFIG with one line
+ * `<manifest>: <field>: plugin '<id>': <problem>` (for a missing setting: the environment variable).
  */
 import { access, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -65,16 +65,27 @@ const ConnectorShape = z.looseObject({
   sandbox: fn.nullable(),
 });
 
-function assertConnector(value: unknown, where: string, plugin: ManifestPlugin, field: string): asserts value is ConnectorDefinition {
+/** Where a plugin sits in the manifest, for messages: `<manifest>: plugins[i].<field>: plugin '<id>': …`. */
+interface PluginSite {
+  readonly manifestPath: string;
+  readonly at: string;
+  readonly plugin: ManifestPlugin;
+}
+
+function pluginError(site: PluginSite, field: string, problem: string, cause?: unknown): LedgerlineError {
+  return configError(`${site.manifestPath}: ${site.at}.${field}: plugin '${site.plugin.id}': ${problem}`, `${site.at}.${field}`, cause);
+}
+
+function assertConnector(value: unknown, site: PluginSite): asserts value is ConnectorDefinition {
   const parsed = ConnectorShape.safeParse(value);
   const issue = parsed.error?.issues[0];
   if (issue) {
     const part = issuePath(issue.path) || 'default export';
-    throw configError(`${where}: the default export of ${plugin.entry} is not a connector (defineConnector): ${part}: ${issue.message}`, field);
+    throw pluginError(site, 'entry', `the default export of ${site.plugin.entry} is not a connector (defineConnector): ${part}: ${issue.message}`);
   }
   const names = parsed.data?.streams.map((s) => s.name) ?? [];
   const twice = names.find((name, i) => names.indexOf(name) !== i);
-  if (twice !== undefined) throw configError(`${where}: the connector declares stream '${twice}' twice`, field);
+  if (twice !== undefined) throw pluginError(site, 'entry', `the connector declares stream '${twice}' twice`);
 }
 
 /** `connector has x, y that the manifest does not list; manifest lists z that the connector does not use` */
@@ -88,10 +99,9 @@ function difference(manifest: readonly string[], connector: readonly string[]): 
   return parts.length ? parts.join('; ') : null;
 }
 
-function checkAgreement(plugin: ManifestPlugin, connector: ConnectorDefinition, where: string, at: string): void {
-  if (connector.id !== plugin.id) {
-    throw configError(`${where}: ${at}.id: the manifest says '${plugin.id}', the connector's id is '${connector.id}'`, `${at}.id`);
-  }
+function checkAgreement(connector: ConnectorDefinition, site: PluginSite): void {
+  const { plugin } = site;
+  if (connector.id !== plugin.id) throw pluginError(site, 'id', `the connector's id is '${connector.id}'`);
   const pairs: [field: string, manifest: readonly string[], connector: readonly string[], connectorPart: string][] = [
     ['scopes', plugin.scopes.map((s) => s.scope), connector.auth.scopes, 'auth.scopes'],
     ['webhookTopics', plugin.webhookTopics.map((t) => t.topic), connector.webhooks?.topics ?? [], 'webhooks.topics'],
@@ -100,7 +110,7 @@ function checkAgreement(plugin: ManifestPlugin, connector: ConnectorDefinition, 
   ];
   for (const [field, fromManifest, fromConnector, connectorPart] of pairs) {
     const diff = difference(fromManifest, fromConnector);
-    if (diff) throw configError(`${where}: ${at}.${field} differs from the connector's ${connectorPart}: ${diff}`, `${at}.${field}`);
+    if (diff) throw pluginError(site, field, `does not match the connector's ${connectorPart}: ${diff}`);
   }
 }
 
@@ -109,7 +119,8 @@ function checkAgreement(plugin: ManifestPlugin, connector: ConnectorDefinition, 
  * declared `required: true` stops start-up; one declared `required: false` stays absent, which is how
  * a plugin falls back to its sandbox emulator (or goes without an optional feature).
  */
-function resolveSettings(plugin: ManifestPlugin, env: Environment, where: string, at: string) {
+function resolveSettings(env: Environment, site: PluginSite) {
+  const { plugin } = site;
   const settings: Record<string, string> = {};
   const states: { name: string; state: SettingState; secret: boolean }[] = [];
   for (const setting of plugin.settings) {
@@ -123,25 +134,26 @@ function resolveSettings(plugin: ManifestPlugin, env: Environment, where: string
   const first = plugin.settings.find((s, j) => s.required && states[j]?.state === 'missing');
   if (first) {
     throw configError(
-      `Invalid configuration: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required by the ${plugin.displayName} plugin (${where}, ${at}.settings)`,
+      `Invalid configuration: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required by the ${plugin.displayName} plugin (${site.manifestPath}: ${site.at}.settings)`,
       first.name,
     );
   }
   return { settings, states };
 }
 
-async function importEntry(plugin: ManifestPlugin, manifestPath: string, where: string, at: string): Promise<unknown> {
-  const file = resolve(dirname(manifestPath), plugin.entry);
+async function importEntry(site: PluginSite): Promise<unknown> {
+  const { entry } = site.plugin;
+  const file = resolve(dirname(site.manifestPath), entry);
   try {
     await access(file);
   } catch (error) {
-    throw configError(`${where}: ${at}.entry: ${plugin.entry} does not exist (looked for ${file})`, `${at}.entry`, error);
+    throw pluginError(site, 'entry', `${entry} does not exist (looked for ${file})`, error);
   }
   let module: unknown;
   try {
     module = await import(pathToFileURL(file).href);
   } catch (error) {
-    throw configError(`${where}: ${at}.entry: importing ${plugin.entry} failed: ${error instanceof Error ? error.message : String(error)}`, `${at}.entry`, error);
+    throw pluginError(site, 'entry', `importing ${entry} failed: ${error instanceof Error ? error.message : String(error)}`, error);
   }
   return typeof module === 'object' && module !== null && 'default' in module ? module.default : undefined;
 }
@@ -152,13 +164,14 @@ async function readManifest(manifestPath: string) {
     text = await readFile(manifestPath, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw configError(`Invalid configuration: LEDGERLINE_MANIFEST: cannot read ${manifestPath} (${reason})`, 'LEDGERLINE_MANIFEST', error);
+    // The path comes from LEDGERLINE_MANIFEST (core/config), so that is the setting to fix.
+    throw configError(`${manifestPath}: cannot read the plugin manifest (${reason}); LEDGERLINE_MANIFEST names its path`, 'LEDGERLINE_MANIFEST', error);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw configError(`Invalid plugin manifest ${manifestPath}: (root): not JSON (${(error as Error).message})`, '(root)', error);
+    throw configError(`${manifestPath}: (root): not JSON (${(error as Error).message})`, '(root)', error);
   }
   return parseManifest(json, manifestPath);
 }
@@ -168,12 +181,11 @@ export async function loadPlugins(manifestPath: string, env: Environment): Promi
   const manifest = await readManifest(manifestPath);
   const loaded: LoadedPlugin[] = [];
   for (const [index, plugin] of manifest.plugins.entries()) {
-    const at = `plugins[${index}]`;
-    const where = `plugin manifest ${manifestPath}, plugin '${plugin.id}'`;
-    const connector = await importEntry(plugin, manifestPath, where, at);
-    assertConnector(connector, where, plugin, `${at}.entry`);
-    checkAgreement(plugin, connector, where, at);
-    const { settings, states } = resolveSettings(plugin, env, where, at);
+    const site: PluginSite = { manifestPath, at: `plugins[${index}]`, plugin };
+    const connector = await importEntry(site);
+    assertConnector(connector, site);
+    checkAgreement(connector, site);
+    const { settings, states } = resolveSettings(env, site);
     loaded.push({ manifest: plugin, connector, settings, settingStates: states });
   }
   return loaded;
