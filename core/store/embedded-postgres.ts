@@ -36,24 +36,35 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+/** Directories this process has claimed: a claim naming our pid but not listed here is a previous life's. */
+const claimedHere = new Set<string>();
+
 /**
  * Two PGlite instances on one directory corrupt it (PGlite takes no lock of its own), so the
  * directory is claimed with a pid file; a claim left by a process that died is taken over.
  */
 function claimDirectory(pgdata: string): () => void {
   const lock = `${pgdata}.lock`;
+  const release = () => {
+    claimedHere.delete(lock);
+    rmSync(lock, { force: true });
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
-      return () => rmSync(lock, { force: true });
+      claimedHere.add(lock);
+      return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const owner = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-    if (Number.isInteger(owner) && processIsAlive(owner)) {
+    // After a container restart our own pid may be the one in a stale claim.
+    const held = owner === process.pid ? claimedHere.has(lock) : Number.isInteger(owner) && processIsAlive(owner);
+    if (held) {
       throw new LedgerlineError(
         'LL_UNAVAILABLE',
-        `the embedded database in ${pgdata} is in use by process ${owner}${owner === process.pid ? ' (this one)' : ''}; stop it, or connect to its port, or set DATABASE_URL`,
+        `the embedded database in ${pgdata} is in use by process ${owner}${owner === process.pid ? ' (this one)' : ''}: ` +
+          `stop it, connect to its port, or set DATABASE_URL (if no Ledgerline is running, delete ${lock})`,
         { details: { field: 'LEDGERLINE_DATA_DIR' } },
       );
     }

@@ -52,7 +52,7 @@ describeOnTestDatabases('store', (db) => {
     const owner = { tenantId: tenant.id, installationId: installation.id };
     installation.sealedTokens = sealTokens(key, owner, {
       accessToken: 'at',
-      refreshToken: 'rt',
+      refreshToken: 'refresh-token-value',
       expiresAt: new Date('2026-11-22T10:00:00Z'),
       scopes: ['crm.objects.contacts.read'],
       extra: {},
@@ -66,8 +66,8 @@ describeOnTestDatabases('store', (db) => {
     expect(loaded.installParams).toEqual({ portalId: 12345 });
     expect(loaded.status).toBe('active');
     expect(loaded.installedAt).toBeInstanceOf(Date);
-    expect(loaded.sealedTokens).not.toContain('rt');
-    expect(openTokens(key, owner, loaded.sealedTokens!).refreshToken).toBe('rt');
+    expect(loaded.sealedTokens).not.toContain('refresh-token-value');
+    expect(openTokens(key, owner, loaded.sealedTokens!).refreshToken).toBe('refresh-token-value');
     expect(await fresh.find(PersonEntity, { tenant: tenant.id }, { fields: ['displayName', 'primaryEmail'] })).toMatchObject([
       { displayName: 'Ada Lovelace', primaryEmail: 'ada@example.com' },
     ]);

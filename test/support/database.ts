@@ -40,19 +40,38 @@ export async function openPostgresTestDatabase(options: { poolSize?: number } = 
     await admin.end();
   }
   const url = adminUrl(base, name);
-  const db = await openDatabase({ databaseUrl: url, ...(options.poolSize ? { poolSize: options.poolSize } : {}) });
-  await db.migrate();
+  const drop = async () => {
+    // force ends stragglers (workers a test killed, a pool that failed to close).
+    const dropper = new pg.Client({ connectionString: base });
+    await dropper.connect();
+    try {
+      await dropper.query(`drop database if exists ${name} with (force)`);
+    } finally {
+      await dropper.end();
+    }
+  };
+  let db: Database;
+  try {
+    db = await openDatabase({ databaseUrl: url, ...(options.poolSize ? { poolSize: options.poolSize } : {}) });
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  try {
+    await db.migrate();
+  } catch (error) {
+    await db.close();
+    await drop();
+    throw error;
+  }
   return {
     ...db,
     connectionUrl: url,
     async close() {
-      await db.close();
-      const dropper = new pg.Client({ connectionString: base });
-      await dropper.connect();
       try {
-        await dropper.query(`drop database if exists ${name} with (force)`);
+        await db.close();
       } finally {
-        await dropper.end();
+        await drop();
       }
     },
   };
