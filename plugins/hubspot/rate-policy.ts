@@ -6,7 +6,7 @@
  * that refused: TEN_SECONDLY_ROLLING, or DAILY (reset at midnight in the account's time zone).
  */
 import { z } from 'zod';
-import { defineRatePolicy, type Clock, type RateObservation, type RatePolicy } from '../../core/contract/index.ts';
+import { defineRatePolicy, numericHeader, type Clock, type RateObservation, type RatePolicy } from '../../core/contract/index.ts';
 import { LedgerlineError } from '../../core/errors/index.ts';
 
 const rollingWindowMs = 10_000;
@@ -65,12 +65,6 @@ export function msUntilMidnight(now: Date, timeZone: string, format: Intl.DateTi
   return (starts.length > 0 ? Math.min(...starts) : Math.max(first, second)) - at;
 }
 
-function headerNumber(headers: Headers, name: string): number | undefined {
-  const value = headers.get(name);
-  if (value === null || value.trim() === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
-}
 
 export interface HubspotRatePolicyOptions {
   /** The account's time zone (account-info `timeZone`, IANA name); its midnight resets DAILY. UTC when omitted. */
@@ -93,10 +87,10 @@ export function hubspotRatePolicyFor(options: HubspotRatePolicyOptions = {}): Ra
     observe: (response): RateObservation => {
       const search = isHubspotSearch({ url: new URL(response.url) });
       const bucket = search ? 'search' : 'rolling-10s';
-      const limit = headerNumber(response.headers, 'x-hubspot-ratelimit-max');
-      const remaining = headerNumber(response.headers, 'x-hubspot-ratelimit-remaining');
+      const limit = numericHeader(response.headers, 'x-hubspot-ratelimit-max');
+      const remaining = numericHeader(response.headers, 'x-hubspot-ratelimit-remaining');
       // The window's length, not the time until it rolls: an upper bound on the wait for a rolling window.
-      const interval = headerNumber(response.headers, 'x-hubspot-ratelimit-interval-milliseconds');
+      const interval = numericHeader(response.headers, 'x-hubspot-ratelimit-interval-milliseconds');
       if (response.status === 429) {
         const policyName = RateLimitBody.safeParse(response.body).data?.policyName;
         if (policyName === 'DAILY') {

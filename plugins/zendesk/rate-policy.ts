@@ -4,19 +4,12 @@
  * count against both. Responses carry X-Rate-Limit / X-Rate-Limit-Remaining and the draft
  * `ratelimit-limit` / `-remaining` / `-reset` headers; a 429 carries Retry-After in seconds.
  */
-import { defineRatePolicy, type RateObservation, type RatePolicy } from '../../core/contract/index.ts';
+import { defineRatePolicy, numericHeader, type RateObservation, type RatePolicy } from '../../core/contract/index.ts';
 import { LedgerlineError } from '../../core/errors/index.ts';
 
 /** `/api/v2/incremental/...` (tickets/cursor, users/cursor, organizations, ticket_events). */
 export const isZendeskIncrementalExport = (request: { url: URL }): boolean => request.url.pathname.startsWith('/api/v2/incremental/');
 
-function headerNumber(headers: Headers, ...names: string[]): number | undefined {
-  for (const name of names) {
-    const value = headers.get(name);
-    if (value !== null && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  }
-  return undefined;
-}
 
 function positiveInteger(value: number, field: string): number {
   if (!(Number.isInteger(value) && value > 0)) {
@@ -43,11 +36,11 @@ export function zendeskRatePolicyFor(options: ZendeskRatePolicyOptions = {}): Ra
     ],
     readsBody: false,
     observe: (response): RateObservation => {
-      const limit = headerNumber(response.headers, 'x-rate-limit', 'ratelimit-limit');
-      const remaining = headerNumber(response.headers, 'x-rate-limit-remaining', 'ratelimit-remaining');
-      const resetSeconds = headerNumber(response.headers, 'ratelimit-reset');
+      const limit = numericHeader(response.headers, 'x-rate-limit', 'ratelimit-limit');
+      const remaining = numericHeader(response.headers, 'x-rate-limit-remaining', 'ratelimit-remaining');
+      const resetSeconds = numericHeader(response.headers, 'ratelimit-reset');
       if (response.status === 429) {
-        const retryAfterSeconds = headerNumber(response.headers, 'retry-after');
+        const retryAfterSeconds = numericHeader(response.headers, 'retry-after');
         // An export refused while the plan budget still has room was refused by the export limit.
         const planExhausted = remaining !== undefined && remaining <= 0;
         const bucket = isZendeskIncrementalExport({ url: new URL(response.url) }) && !planExhausted ? 'incremental-export' : 'plan';
