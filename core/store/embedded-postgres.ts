@@ -3,14 +3,16 @@
  * `<dataDir>/pgdata` (or in memory), served on loopback over the Postgres wire protocol by
  * pglite-socket, so the same driver and SQL run here as on a PostgreSQL server.
  *
- * PGlite runs one session at a time. pglite-socket multiplexes connections onto it, and while one
- * connection is inside a transaction it only serves that connection: others queue until it ends.
+ * PGlite runs one session at a time. pglite-socket multiplexes connections onto it; our
+ * SessionQueue serves one connection's whole exchange (to its Sync) and whole transaction at a
+ * time while the others queue.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { LedgerlineError } from '../errors/index.ts';
+import { SessionQueue } from './session-queue.ts';
 
 export interface EmbeddedPostgres {
   /** postgres:// URL of the loopback wire-protocol server. */
@@ -94,6 +96,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const port = options.port ?? 0;
   // Connections beyond the ORM's pool: the sync queue, a second pool in tests, psql on the port.
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 64 });
+  // Connection handlers take the server's queue when they attach, so this replaces it for all.
+  (server as unknown as { queryQueue: SessionQueue }).queryQueue = new SessionQueue(db);
   try {
     await server.start();
   } catch (error) {
