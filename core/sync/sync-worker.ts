@@ -4,7 +4,7 @@
  * to the dead-letter queue; retryable failures go back with exponential backoff and jitter.
  */
 import type { Logger } from '../contract/index.ts';
-import { toLedgerlineError } from '../errors/index.ts';
+import { LedgerlineError, toLedgerlineError } from '../errors/index.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import type { SyncEngine } from './sync-engine.ts';
 import { deadSyncQueueName, parseSyncJob, syncQueueName, type SyncQueue } from './sync-queue.ts';
@@ -29,6 +29,9 @@ export interface RunningSyncWorker {
 export async function startSyncWorker(options: SyncWorkerOptions): Promise<RunningSyncWorker> {
   const { engine, queue, sql, log } = options;
   const boss = queue.boss;
+  // Stopping the worker interrupts running syncs at their next step: each has checkpointed every
+  // page it wrote, so its retry continues from there instead of the shutdown waiting out a backfill.
+  const shutdown = new AbortController();
   await boss.work(
     syncQueueName,
     { localConcurrency: options.concurrency ?? 2, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1, perJobResults: true },
@@ -37,10 +40,15 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
       for (const job of jobs) {
         try {
           const data = parseSyncJob(job.data);
-          const summary = await engine.runJob(data, job.signal);
+          const summary = await engine.runJob(data, AbortSignal.any([job.signal, shutdown.signal]));
           results.push({ id: job.id, status: 'completed' as const, output: { records: summary.records, pages: summary.pages } });
         } catch (thrown) {
           const error = toLedgerlineError(thrown);
+          if (shutdown.signal.aborted) {
+            log.info({ jobId: job.id }, 'sync interrupted by shutdown; it resumes from its checkpoint');
+            results.push({ id: job.id, status: 'failed' as const, output: { code: 'LL_UNAVAILABLE', message: 'interrupted by worker shutdown' } });
+            continue;
+          }
           const output = { code: error.code, message: error.message };
           const retryAfter = error.details.retryAfterSeconds;
           if (error.code === 'LL_RATE_LIMITED' && retryAfter !== undefined) {
@@ -86,6 +94,7 @@ export async function startSyncWorker(options: SyncWorkerOptions): Promise<Runni
     async stop() {
       stopped = true;
       clearInterval(timer);
+      shutdown.abort(new LedgerlineError('LL_UNAVAILABLE', 'sync worker stopping'));
       await boss.offWork(syncQueueName);
       await boss.offWork(deadSyncQueueName);
     },
