@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors/index.ts';
-import type { CanonicalRecordKind, MappedRecordsInput, SubjectRef } from '../model/index.ts';
+import type { CanonicalRecordKind, DriverRef, MappedRecordsInput, SubjectRef } from '../model/index.ts';
 
 /** Values of the settings a plugin declares in plugin.manifest.json (client id, secret, base URLs…). */
 export type PluginSettings = Readonly<Record<string, string | undefined>>;
@@ -74,10 +74,21 @@ export interface OAuth2Auth<InstallParams = Record<string, never>> {
   readonly clientAuth: 'body' | 'basic';
   /** Refresh tokens replaced on every refresh (Zendesk, Shopify expiring offline tokens). */
   readonly refreshTokenRotates: boolean;
+  /**
+   * Whether a failed refresh means the refresh token is dead (reinstall needed), for platforms that
+   * do not answer RFC 6749's `invalid_grant` (HubSpot: 400 with status BAD_REFRESH_TOKEN).
+   */
+  readonly refreshRejected?: (response: { status: number; body: string }) => boolean;
   /** Parse the token endpoint's JSON (validated inside) into a TokenSet. */
   readonly parseToken: (raw: unknown, now: Date) => TokenSet;
   /** Which platform account a fresh token belongs to (portal id, org id, subdomain, shop). */
   readonly identify: (ctx: { token: TokenSet; params: InstallParams; settings: PluginSettings; fetch: typeof fetch }) => Promise<PlatformAccount>;
+  /**
+   * Revokes the installation's grant on uninstall. When omitted and `revokeUrl` is set, Ledgerline
+   * POSTs RFC 7009 (`token=<refresh or access token>`) there; platforms with their own scheme
+   * (HubSpot's DELETE /oauth/v1/refresh-tokens/{token}) say how here.
+   */
+  readonly revoke?: (ctx: { tokens: TokenSet; settings: PluginSettings; fetch: typeof fetch }) => Promise<void>;
   /** Extra work on uninstall after the token is revoked (e.g. deleting webhook subscriptions). */
   readonly onUninstall?: (ctx: { installation: InstallationView; fetch: typeof fetch; settings: PluginSettings }) => Promise<void>;
 }
@@ -242,11 +253,17 @@ export interface WebhookContribution {
   readonly parse: (request: InboundRequest) => readonly RefreshHint[];
 }
 
+/**
+ * What a panel is about: a person or account, or a driver (a deal, ticket, order) whose summary
+ * covers the people and accounts involved in it.
+ */
+export type PanelSubject = SubjectRef | { readonly kind: 'driver'; readonly type: DriverRef['type']; readonly objectType: string; readonly externalId: string };
+
 export interface VerifiedPanelRequest {
   readonly platformAccountId: string;
   /** The platform user looking at the panel, for the access entry in the ledger. */
   readonly userId: string | null;
-  readonly subject: SubjectRef;
+  readonly subject: PanelSubject;
 }
 
 export interface PanelLocation {

@@ -7,7 +7,9 @@
  * A platform limit "capacity per perMs" is a window (HubSpot's 110 / 10 s is rolling). A plain
  * token bucket of that capacity would allow twice the capacity inside one window, so each bucket
  * bursts only `burstFraction` of the capacity and refills the rest across the window: no window of
- * perMs ever sees more than `capacity` requests.
+ * perMs ever sees more than `capacity` requests. The default burst is 2% of the capacity (at least
+ * one request): HubSpot's 110 / 10 s then sustains 108 per window, 98% of the documented ceiling,
+ * where a 10% burst would cap a long backfill at 90%.
  *
  * `timeScale` (default 1) divides every window, reset, Retry-After and backoff: a sandbox that runs
  * its rate-limit clock N times faster reports platform-time values (Retry-After: 10 means 10
@@ -142,7 +144,7 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
   const sql = options.sql;
   const clock = options.clock ?? systemClock;
   const timeScale = options.timeScale ?? 1;
-  const burstFraction = options.burstFraction ?? 0.1;
+  const burstFraction = options.burstFraction ?? 0.02;
   const backoff = options.backoff ?? { baseMs: 1000, maxMs: 60_000 };
   const dailyFallbackMs = options.dailyFallbackMs ?? 3_600_000;
   const maxWaitMs = options.maxWaitMs ?? 15 * 60_000;

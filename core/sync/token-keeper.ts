@@ -16,7 +16,7 @@ import { systemClock } from './clock.ts';
 export interface TokenKeeperOptions {
   readonly sql: SqlExecutor;
   readonly installationId: string;
-  readonly auth: Pick<OAuth2Auth, 'clientAuth' | 'parseToken'>;
+  readonly auth: Pick<OAuth2Auth, 'clientAuth' | 'parseToken' | 'refreshRejected'>;
   readonly tokenUrl: string;
   readonly clientId: string;
   readonly clientSecret: string;
@@ -71,7 +71,7 @@ export function retryAfterMs(header: string | null, now: Date): number | null {
 }
 
 // RFC 6749 §2.3.1: client id and secret are form-encoded before the Basic encoding.
-function basicAuth(clientId: string, clientSecret: string): string {
+export function basicAuth(clientId: string, clientSecret: string): string {
   const encode = (v: string): string => new URLSearchParams({ v }).toString().slice(2);
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
@@ -84,6 +84,24 @@ function oauthErrorOf(body: string): string | null {
     // Not JSON: some token endpoints answer errors in HTML.
   }
   return null;
+}
+
+/** A token endpoint request (RFC 6749 §4.1.3 / §6) with the client authenticated the plugin's way. */
+export function tokenRequest(
+  auth: Pick<OAuth2Auth, 'clientAuth'>,
+  clientId: string,
+  clientSecret: string,
+  grant: Record<string, string>,
+): { form: URLSearchParams; headers: Record<string, string> } {
+  const form = new URLSearchParams(grant);
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  if (auth.clientAuth === 'basic') {
+    headers.authorization = basicAuth(clientId, clientSecret);
+  } else {
+    form.set('client_id', clientId);
+    form.set('client_secret', clientSecret);
+  }
+  return { form, headers };
 }
 
 export function createTokenKeeper(options: TokenKeeperOptions): TokenKeeper {
@@ -166,14 +184,7 @@ export function createTokenKeeper(options: TokenKeeperOptions): TokenKeeper {
   }
 
   async function callTokenEndpoint(refreshToken: string): Promise<TokenSet> {
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    if (options.auth.clientAuth === 'basic') {
-      headers.authorization = basicAuth(options.clientId, options.clientSecret);
-    } else {
-      form.set('client_id', options.clientId);
-      form.set('client_secret', options.clientSecret);
-    }
+    const { form, headers } = tokenRequest(options.auth, options.clientId, options.clientSecret, { grant_type: 'refresh_token', refresh_token: refreshToken });
 
     for (let attempt = 1; ; attempt += 1) {
       // Refreshing without the lease could race a process that took it over: stop instead.
@@ -204,7 +215,7 @@ export function createTokenKeeper(options: TokenKeeperOptions): TokenKeeper {
       }
       const oauthError = oauthErrorOf(body);
       // invalid_grant: the refresh token was revoked, expired or already rotated away.
-      if (oauthError === 'invalid_grant') throw new LedgerlineError('LL_AUTH_REVOKED', 'the refresh token was rejected (invalid_grant); reinstall the app');
+      if (oauthError === 'invalid_grant' || options.auth.refreshRejected?.({ status: response.status, body })) throw new LedgerlineError('LL_AUTH_REVOKED', 'the refresh token was rejected (invalid_grant); reinstall the app');
       throw new LedgerlineError('LL_UPSTREAM', `token endpoint answered ${response.status}${oauthError ? ` (${oauthError})` : ''}`);
     }
   }
