@@ -1,0 +1,120 @@
+/**
+ * Answers panel requests and console previews with the summary query model. A panel request is
+ * verified by its plugin, mapped to the active installation of that platform account, and every
+ * access is logged with who asked (the ledger takes these over once it exists).
+ */
+import type { LoadedPlugin, Logger, InboundRequest, PanelSubject } from '../contract/index.ts';
+import { LedgerlineError } from '../errors/index.ts';
+import type { SqlSession } from '../store/index.ts';
+import { buildSummary } from './summary.ts';
+import type { AccountSummary } from './summary-schema.ts';
+
+export interface SummaryServiceOptions {
+  readonly sql: SqlSession;
+  readonly plugins: readonly LoadedPlugin[];
+  readonly publicUrl: string;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+export interface Previewable {
+  readonly kind: 'person' | 'account' | 'deal' | 'ticket';
+  readonly objectType: string;
+  readonly externalId: string;
+  readonly label: string;
+  readonly activities: number;
+}
+
+const driverTypes = new Set(['deal', 'ticket']);
+
+export function createSummaryService(options: SummaryServiceOptions) {
+  const now = (): Date => options.now?.() ?? new Date();
+
+  async function tenantSlug(tenantId: string): Promise<string> {
+    const [row] = await options.sql.query<{ slug: string }>(`select slug from tenant where id = $1`, [tenantId]);
+    if (!row) throw new LedgerlineError('LL_NOT_FOUND', 'no such tenant');
+    return row.slug;
+  }
+
+  function previewPath(slug: string, installationId: string, subject: PanelSubject): string {
+    const kind = subject.kind === 'driver' ? subject.type : subject.kind;
+    return `/tenants/${encodeURIComponent(slug)}/installations/${encodeURIComponent(installationId)}/summaries/${kind}/${encodeURIComponent(subject.objectType)}/${encodeURIComponent(subject.externalId)}`;
+  }
+
+  async function summarize(tenantId: string, installationId: string, subject: PanelSubject): Promise<AccountSummary> {
+    const slug = await tenantSlug(tenantId);
+    return buildSummary(options.sql, {
+      tenantId,
+      installationId,
+      subject,
+      now: now(),
+      reportUrl: `${options.publicUrl}${previewPath(slug, installationId, subject)}`,
+    });
+  }
+
+  return {
+    async forPanel(pluginId: string, request: InboundRequest): Promise<AccountSummary> {
+      const plugin = options.plugins.find((p) => p.connector.id === pluginId);
+      if (!plugin?.connector.panel) throw new LedgerlineError('LL_NOT_FOUND', `plugin '${pluginId}' has no panel`);
+      const verified = await plugin.connector.panel.verify(request, plugin.settings, now());
+      const installations = await options.sql.query<{ id: string; tenant_id: string }>(
+        `select id, tenant_id from installation where platform = $1 and platform_account_id = $2 and status = 'active'`,
+        [pluginId, verified.platformAccountId],
+      );
+      const [installation] = installations;
+      if (!installation) throw new LedgerlineError('LL_NOT_FOUND', `${pluginId} account ${verified.platformAccountId} has no active Ledgerline installation`);
+      if (installations.length > 1) {
+        throw new LedgerlineError('LL_CONFLICT', `${pluginId} account ${verified.platformAccountId} is installed in ${installations.length} tenants; uninstall it from all but one`);
+      }
+      const summary = await summarize(installation.tenant_id, installation.id, verified.subject);
+      options.log.info(
+        { plugin: pluginId, tenant: installation.tenant_id, installation: installation.id, platformUser: verified.userId, subject: verified.subject },
+        'summary served to a panel',
+      );
+      return summary;
+    },
+
+    async preview(tenantId: string, installationId: string, subject: PanelSubject): Promise<AccountSummary> {
+      const [installation] = await options.sql.query<{ id: string }>(`select id from installation where id = $1 and tenant_id = $2`, [installationId, tenantId]);
+      if (!installation) throw new LedgerlineError('LL_NOT_FOUND', 'no such installation in this tenant');
+      return summarize(tenantId, installationId, subject);
+    },
+
+    /** The installation's most active people, accounts and drivers, for the console's preview list. */
+    async previewables(tenantId: string, installationId: string): Promise<Previewable[]> {
+      const subjects = await options.sql.query<{ kind: 'person' | 'account'; object_type: string; external_id: string; n: string; canonical: { persons?: { displayName?: string; email?: string }[]; accounts?: { name?: string }[] } | null }>(
+        `select s.kind, s.object_type, s.external_id, s.n::text, r.canonical from (
+           select subject_kind as kind, subject_object_type as object_type, subject_external_id as external_id, count(*) as n
+             from activity where tenant_id = $1 and installation_id = $2
+            group by 1, 2, 3 order by n desc, 3 limit 40) s
+         left join source_record r on r.tenant_id = $1 and r.installation_id = $2 and r.object_type = s.object_type and r.external_id = s.external_id
+         order by s.kind desc, s.n desc, s.external_id`,
+        [tenantId, installationId],
+      );
+      const drivers = await options.sql.query<{ driver_type: string; driver_object_type: string; driver_external_id: string; n: string; title: string | null }>(
+        `select driver_type, driver_object_type, driver_external_id, count(*)::text as n, max(attributes -> 'driverState' ->> 'title') as title
+           from activity where tenant_id = $1 and installation_id = $2 and driver_external_id is not null
+          group by 1, 2, 3 order by count(*) desc, 3 limit 20`,
+        [tenantId, installationId],
+      );
+      return [
+        ...subjects.map((s) => ({
+          kind: s.kind,
+          objectType: s.object_type,
+          externalId: s.external_id,
+          label: s.canonical?.persons?.[0]?.displayName ?? s.canonical?.persons?.[0]?.email ?? s.canonical?.accounts?.[0]?.name ?? `${s.object_type} ${s.external_id}`,
+          activities: Number(s.n),
+        })),
+        ...drivers
+          .filter((d) => driverTypes.has(d.driver_type))
+          .map((d) => ({
+            kind: d.driver_type as 'deal' | 'ticket',
+            objectType: d.driver_object_type,
+            externalId: d.driver_external_id,
+            label: d.title ?? `${d.driver_object_type} ${d.driver_external_id}`,
+            activities: Number(d.n),
+          })),
+      ];
+    },
+  };
+}
