@@ -3,8 +3,12 @@
  * directories as the API; the one write (uninstall) is a form post behind session and CSRF checks.
  */
 import express from 'express';
+import { LedgerlineError } from '../errors/index.ts';
 import type { RequestHandler, Router } from 'express';
 import { hasConsoleSession, requireConsoleSession } from './admin-auth.ts';
+import { z } from 'zod';
+import type { PanelSubject } from '../contract/index.ts';
+import { activityKinds } from '../model/index.ts';
 import { findInstallation, findTenant, InstallationParams } from './api-routes.ts';
 import { issueCsrfToken, verifyCsrf } from './csrf-protection.ts';
 import { renderErrorsAsHtml } from './error-responses.ts';
@@ -72,8 +76,13 @@ export function consoleRoutes(deps: ServerDeps): Router {
     const installation = await findInstallation(deps, tenant, params.id);
     const plugin = deps.plugins.find((p) => p.id === installation.platform) ?? null;
     const streams = deps.syncStreams ? (await deps.syncStreams(tenant.id)).filter((s) => s.installationId === installation.id) : [];
+    const events = deps.installs ? await deps.installs.events(tenant.id, installation.id) : [];
+    const previewables = deps.summaries ? await deps.summaries.previewables(tenant.id, installation.id) : [];
     res.render('installation', {
       streams,
+      events,
+      previewables,
+      previewBase: `${installationHref(tenant, installation)}/summaries`,
       title: `${installation.accountName ?? installation.platformAccountId} · ${installation.platform}`,
       tenant,
       installation,
@@ -86,9 +95,35 @@ export function consoleRoutes(deps: ServerDeps): Router {
     const { params } = parseRequest(req, { params: InstallationParams });
     const tenant = await findTenant(deps, params.tenant);
     const installation = await findInstallation(deps, tenant, params.id);
-    await deps.installations.markUninstalled(tenant.id, installation.id);
-    deps.log.info({ tenant: tenant.slug, installation: installation.id, via: 'console' }, 'installation marked uninstalled');
+    if (deps.installs) {
+      const outcome = await deps.installs.uninstall(tenant.id, installation.id);
+      deps.log.info({ tenant: tenant.slug, installation: installation.id, via: 'console', ...outcome }, 'installation uninstalled');
+    } else {
+      await deps.installations.markUninstalled(tenant.id, installation.id);
+      deps.log.info({ tenant: tenant.slug, installation: installation.id, via: 'console' }, 'installation marked uninstalled');
+    }
     res.redirect(303, installationHref(tenant, installation));
+  });
+
+  router.get('/tenants/:tenant/installations/:id/summaries/:kind/:objectType/:externalId', noStore, ...page, async (req, res) => {
+    const summaries = deps.summaries;
+    if (!summaries) throw new LedgerlineError('LL_NOT_FOUND', 'summaries are not available on this server');
+    const { params, query } = parseRequest(req, { params: SummaryParams, query: SummaryQuery });
+    const tenant = await findTenant(deps, params.tenant);
+    const installation = await findInstallation(deps, tenant, params.id);
+    const subject: PanelSubject =
+      params.kind === 'person' || params.kind === 'account'
+        ? { kind: params.kind, objectType: params.objectType, externalId: params.externalId }
+        : { kind: 'driver', type: params.kind, objectType: params.objectType, externalId: params.externalId };
+    const summary = await summaries.preview(tenant.id, installation.id, subject);
+    res.render('summary', {
+      title: `${summary.subject.displayName} · summary`,
+      summary,
+      kind: query.kind ?? null,
+      installationHref: installationHref(tenant, installation),
+      installationLabel: `${installation.accountName ?? installation.platformAccountId} · ${installation.platform}`,
+      money: (m: { value: string; currency: string }) => formatMoney(m),
+    });
   });
 
   router.get('/plugins', noStore, ...page, (_req, res) => {
@@ -105,6 +140,22 @@ export function consoleRoutes(deps: ServerDeps): Router {
   });
 
   return router;
+}
+
+const SummaryParams = InstallationParams.extend({
+  kind: z.enum(['person', 'account', 'deal', 'ticket', 'order', 'case', 'opportunity', 'subscription', 'conversation']),
+  objectType: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'an object type'),
+  externalId: z.string().min(1).max(255),
+});
+const SummaryQuery = z.object({ kind: z.enum(activityKinds).optional() });
+
+/** "1,200.50 EUR": grouping for the eye, the ISO code to be unambiguous. */
+export function formatMoney(money: { value: string; currency: string }): string {
+  const [whole = '0', fraction] = money.value.split('.');
+  const negative = whole.startsWith('-');
+  const digits = negative ? whole.slice(1) : whole;
+  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${negative ? '-' : ''}${grouped}${fraction ? `.${fraction.padEnd(2, '0')}` : ''} ${money.currency}`;
 }
 
 function installationHref(tenant: TenantSummary, installation: InstallationSummary): string {

@@ -15,6 +15,8 @@ import { apiRoutes } from './api-routes.ts';
 import { consoleLocals, consoleRoutes } from './console-routes.ts';
 import { errorHandler, notFoundHandler } from './error-responses.ts';
 import { healthRoutes } from './health-routes.ts';
+import { installRoutes } from './install-routes.ts';
+import { panelJsonRoutes } from './panel-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { labelRoute, observeRequests, routesMountedAt } from './request-observer.ts';
 import { panelSecurityHeaders, strictSecurityHeaders } from './security-headers.ts';
@@ -67,10 +69,12 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Express {
 
   app.use('/panels', routesMountedAt('/panels'), panelSecurityHeaders(deps.frameAncestors, { https }));
   if (deps.panels !== undefined) app.use('/panels', deps.panels);
+  app.use('/panels', panelJsonRoutes(deps));
 
   app.use(webhookRoutes(deps));
   app.use(apiRoutes(deps, { bodyLimit: options.jsonBodyLimit ?? '100kb' }));
   app.use(loginRoutes(deps.config));
+  app.use(installRoutes(deps));
   app.use(consoleRoutes(deps));
 
   app.use(notFoundHandler);

@@ -3,7 +3,8 @@
  * plugin loader and the sync engine plug in behind them, and tests pass in-memory versions.
  */
 import type { Router } from 'express';
-import type { InboundRequest } from '../contract/index.ts';
+import type { InboundRequest, PanelSubject } from '../contract/index.ts';
+import type { AccountSummary } from '../panels/summary-schema.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Registry } from '../metrics/index.ts';
@@ -110,6 +111,33 @@ export interface ServerDeps {
   readonly webhooks?: (pluginId: string, request: InboundRequest) => Promise<{ accepted: number; duplicates: number; unknownAccount: number }>;
   /** Every stream's sync state for a tenant (all tenants when omitted); absent before the sync engine is wired. */
   readonly syncStreams?: (tenantId?: string) => Promise<readonly SyncStreamView[]>;
+  /** OAuth installs (GET /install/:plugin, GET /oauth/:plugin/callback) and uninstalls with revoke. */
+  readonly installs?: InstallFlow;
+  /** Account activity summaries for panels and the console preview. */
+  readonly summaries?: SummaryService;
   /** How long /readyz waits for the database before calling it down. */
   readonly readinessTimeoutMs?: number;
+}
+
+export interface InstallFlow {
+  begin(pluginId: string, tenantId: string): Promise<{ authorizeUrl: string; browserBinding: string }>;
+  complete(pluginId: string, query: unknown, browserBinding: string | undefined): Promise<{ tenantId: string; installationId: string }>;
+  uninstall(tenantId: string, installationId: string): Promise<{ revoked: boolean; revokeError: string | null }>;
+  events(tenantId: string, installationId: string): Promise<readonly { kind: string; detail: Record<string, unknown>; at: Date }[]>;
+}
+
+/** A record the console can preview a summary for. */
+export interface PreviewableSubject {
+  readonly kind: 'person' | 'account' | 'deal' | 'ticket';
+  readonly objectType: string;
+  readonly externalId: string;
+  readonly label: string;
+  readonly activities: number;
+}
+
+export interface SummaryService {
+  /** Verifies a host's panel request (signature, token) and answers the summary it asks for. */
+  forPanel(pluginId: string, request: InboundRequest): Promise<AccountSummary>;
+  preview(tenantId: string, installationId: string, subject: PanelSubject, options?: { kind?: string }): Promise<AccountSummary>;
+  previewables(tenantId: string, installationId: string): Promise<readonly PreviewableSubject[]>;
 }

@@ -11,7 +11,7 @@ import type { ServerDeps } from './server-deps.ts';
 
 const WebhookParams = z.object({ plugin: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a plugin id') });
 
-function headerRecord(headers: express.Request['headers']): Record<string, string | undefined> {
+export function headerRecord(headers: express.Request['headers']): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   return out;
