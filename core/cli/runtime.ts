@@ -7,6 +7,7 @@ import { loadPlugins, type LoadedPlugin } from '../contract/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { openDatabase, type Database } from '../store/index.ts';
 import { createSyncServices } from '../sync/index.ts';
+import { startSandboxes, type StartedSandbox } from './sandboxes.ts';
 
 export interface Runtime {
   readonly config: Config;
@@ -14,6 +15,8 @@ export interface Runtime {
   readonly db: Database;
   readonly plugins: readonly LoadedPlugin[];
   readonly sync: ReturnType<typeof createSyncServices>;
+  /** Sandbox emulators started for plugins without credentials (only when asked for). */
+  readonly sandboxes: readonly StartedSandbox[];
   close(): Promise<void>;
 }
 
@@ -23,13 +26,19 @@ export interface RuntimeOptions {
   /** Apply pending migrations; 'auto' follows LEDGERLINE_AUTO_MIGRATE. */
   readonly migrate: boolean | 'auto';
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Run plugins that have no credentials against their sandbox emulators (the demo). */
+  readonly sandboxes?: boolean;
 }
 
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = loadConfig(options.env ?? process.env);
   const log = createLogger({ level: config.logLevel, name: options.name });
   // Plugins load before the database opens, so a bad manifest stops start-up without side effects.
-  const plugins = await loadPlugins(config.manifestPath, config.environment);
+  const loaded = await loadPlugins(config.manifestPath, config.environment);
+  const { plugins, started } = options.sandboxes ? await startSandboxes(loaded, log) : { plugins: loaded, started: [] };
+  const stopSandboxes = async (): Promise<void> => {
+    await Promise.allSettled(started.map((s) => s.sandbox.stop()));
+  };
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -42,6 +51,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   } catch (error) {
     await db.close();
+    await stopSandboxes();
     throw error;
   }
   const sync = createSyncServices({
@@ -61,6 +71,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     db,
     plugins,
     sync,
-    close: () => db.close(),
+    sandboxes: started,
+    close: async () => {
+      await db.close();
+      await stopSandboxes();
+    },
   };
 }

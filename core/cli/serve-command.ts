@@ -1,13 +1,16 @@
 import type { LoadedPlugin } from '../contract/index.ts';
 import { frameAncestorsFor } from '../contract/index.ts';
 import { startServer, storeBackedDeps } from '../server/index.ts';
-import type { PluginSummary } from '../server/index.ts';
+import type { PluginSummary, RunningServer } from '../server/index.ts';
 import { createTenantDirectory } from '../store/index.ts';
 import { createMetricsRegistry } from '../metrics/index.ts';
 import { createWebhookIntake, listSyncStatus, openSyncQueue, registerSyncMetrics, startSyncWorker, syncStreamView, type RunningSyncWorker, type SyncQueue } from '../sync/index.ts';
 import type { Command } from './commands.ts';
 import { untilSignal } from './process-signals.ts';
 import { openRuntime } from './runtime.ts';
+import { installSandboxes } from './sandboxes.ts';
+import { createInstallService } from '../install/install-service.ts';
+import { createSummaryService } from '../panels/summary-service.ts';
 
 /** What the console shows of a plugin: never a setting's value. */
 export function pluginSummary(plugin: LoadedPlugin): PluginSummary {
@@ -29,30 +32,46 @@ export const serveCommand: Command = {
     'no-worker': { type: 'boolean', doc: 'Do not run a sync worker in this process, whatever LEDGERLINE_INLINE_WORKER says' },
   },
   async run(values) {
-    const runtime = await openRuntime({ name: 'server', migrate: 'auto' });
+    const runtime = await openRuntime({ name: 'server', migrate: 'auto', sandboxes: true });
     const { config, log, db, plugins } = runtime;
     const stop = untilSignal();
     let queue: SyncQueue | null = null;
     let worker: RunningSyncWorker | null = null;
+    let server: RunningServer | null = null;
     try {
-      if (db.embedded) {
-        // The embedded default is one organisation's Ledgerline: give it a tenant to install into.
-        await createTenantDirectory(() => db.fork()).ensure({ slug: 'default', name: 'Default tenant' });
-      }
+      // The embedded default is one organisation's Ledgerline: give it a tenant to install into.
+      const defaultTenant = db.embedded || runtime.sandboxes.length > 0 ? await createTenantDirectory(() => db.fork()).ensure({ slug: 'default', name: 'Default tenant' }) : null;
       // The queue is opened for sending (webhook hints) even where no worker runs in this process.
       queue = await openSyncQueue({ connectionString: db.url, log, maxConnections: db.embedded ? 2 : 4 });
       const openQueue = queue;
       const metrics = createMetricsRegistry();
       registerSyncMetrics(metrics, () => listSyncStatus(db.sql));
       const deps = storeBackedDeps({ config, log, database: db, plugins: plugins.map(pluginSummary), frameAncestors: frameAncestorsFor(plugins), metrics });
-      const server = await startServer(
+      const installs = createInstallService({
+        sql: db.sql,
+        plugins,
+        encryptionKey: config.encryptionKey,
+        publicUrl: config.publicUrl,
+        log,
+        scheduleBackfill: async (job) => {
+          await openQueue.enqueue({ ...job, mode: 'full' });
+        },
+      });
+      const summaries = createSummaryService({ sql: db.sql, plugins, publicUrl: config.publicUrl, log });
+      server = await startServer(
         {
           ...deps,
+          installs,
+          summaries,
           syncStreams: async (tenantId) => (await listSyncStatus(db.sql, tenantId)).map((row) => syncStreamView(plugins, row)),
           webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => openQueue }),
         },
         { port: config.port, host: config.host },
       );
+      // Sandboxes start afresh each run: install them (new tokens) before a worker resumes their syncs.
+      if (defaultTenant && runtime.sandboxes.length > 0) {
+        await installSandboxes({ started: runtime.sandboxes, installs, tenantId: defaultTenant.id, publicUrl: config.publicUrl, log });
+      }
       if (config.inlineWorker && values['no-worker'] !== true) {
         worker = await startSyncWorker({ engine: runtime.sync.engine, queue, sql: db.sql, log, concurrency: config.syncConcurrency });
       }
@@ -60,12 +79,13 @@ export const serveCommand: Command = {
       console.log(`Ledgerline is running at ${server.url} (console at ${config.publicUrl}/) on the ${where}${worker ? ', with a sync worker' : ''}. Ctrl-C stops it.`);
       const reason = await stop.stopped;
       log.info({ reason }, 'shutting down');
-      await worker?.stop();
-      await queue?.stop();
-      await server.close();
       return 0;
     } finally {
+      // Also when starting failed part-way: nothing may keep polling a database about to close.
       stop.dispose();
+      await worker?.stop();
+      await queue?.stop();
+      await server?.close();
       await runtime.close();
     }
   },
