@@ -100,12 +100,16 @@ export function hubspotRatePolicyFor(options: HubspotRatePolicyOptions = {}): Ra
         // Any other policy (search's own per-second one): the window of the budget the request drew from.
         return { throttled: true, bucket, resetInMs: interval ?? (search ? searchWindowMs : rollingWindowMs) };
       }
+      // A rolling window frees slots continuously: at Remaining 0 with requests spread evenly (as the
+      // governor spreads them), the next one frees after about interval / max, not a whole window.
+      // Were they not spread, the next request would get a 429, and that blocks for the window.
+      const slotMs = interval !== undefined && limit !== undefined && limit > 0 ? Math.ceil(interval / limit) : interval;
       return {
         throttled: false,
         bucket,
         ...(limit !== undefined ? { limit } : {}),
         ...(remaining !== undefined ? { remaining } : {}),
-        ...(interval !== undefined ? { resetInMs: interval } : {}),
+        ...(slotMs !== undefined ? { resetInMs: slotMs } : {}),
       };
     },
   });
