@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- sync-hubspot [--contacts 100000] [--time-scale 5] [--concurrency 6]`
+ * `npm run bench -- sync-hubspot [--contacts 100000] [--time-scale 2] [--concurrency 6]`
  *
  * Backfills a HubSpot portal of 100,000 contacts and 200,000 engagements (calls, emails,
  * meetings, notes, tasks) from the emulator, at its enforced limits, through the whole sync path:
@@ -30,7 +30,7 @@ const streams = ['contacts', 'calls', 'emails', 'meetings', 'notes', 'tasks'];
 export async function run(argv: string[]): Promise<BenchResult> {
   const { values } = parseArgs({
     args: argv,
-    options: { contacts: { type: 'string', default: '100000' }, 'time-scale': { type: 'string', default: '5' }, concurrency: { type: 'string', default: '6' } },
+    options: { contacts: { type: 'string', default: '100000' }, 'time-scale': { type: 'string', default: '2' }, concurrency: { type: 'string', default: '6' } },
   });
   const contacts = Number(values.contacts);
   const timeScale = Number(values['time-scale']);

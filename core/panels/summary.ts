@@ -17,6 +17,7 @@
  *   not deleted;
  * - churn risk: the sum of the weights of the reasons that apply, capped at 100 (see `churnRisk`).
  */
+import { LedgerlineError } from '../errors/index.ts';
 import type { PanelSubject } from '../contract/index.ts';
 import { activityKinds, type ActivityKind } from '../model/index.ts';
 import type { SqlSession } from '../store/index.ts';
@@ -63,6 +64,8 @@ async function membersOf(sql: Sql, request: SummaryRequest): Promise<{ members: 
       where tenant_id = $1 and installation_id = $2 and object_type = $3 and external_id = $4`,
     [tenantId, installationId, subject.objectType, subject.externalId],
   );
+  // A record the installation never synced has no history yet: say so instead of an empty summary.
+  if (!own) throw new LedgerlineError('LL_NOT_FOUND', `${subject.objectType} ${subject.externalId} has not been synced from this installation yet`, { details: { field: 'objectId' } });
   const self: Member = { installation_id: installationId, object_type: subject.objectType, external_id: subject.externalId };
   if (subject.kind === 'person') {
     const person = own?.canonical?.persons?.[0];

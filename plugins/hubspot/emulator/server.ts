@@ -67,6 +67,14 @@ export interface WebhookEvent {
   numberOfPropertiesMoved?: number;
 }
 
+export interface AppCardFetchOptions {
+  readonly method?: string;
+  readonly body?: unknown;
+  readonly timeout?: number;
+}
+
+const cardResponseLimit = 1024 * 1024;
+
 export interface RunningHubspotEmulator extends RunningSandbox {
   readonly portalId: number;
   readonly portal: Portal;
@@ -79,6 +87,15 @@ export interface RunningHubspotEmulator extends RunningSandbox {
   mergeContacts(primaryId: string, mergedId: string): void;
   /** Modifies `count` objects of a type (a changed property each), as a busy portal would. */
   touch(type: ObjectType, count: number): string[];
+  /**
+   * What HubSpot does with an app card's `hubspot.fetch(url, options)`: only permitted URLs, the
+   * viewer's `userId`, `portalId`, `userEmail` and `appId` appended to the query, signed with
+   * signature v3, JSON bodies only, one retry on a 5xx, a 15 s default timeout, answers over 1 MB
+   * refused. Cards rendered in tests fetch through this as they would through HubSpot.
+   */
+  /** Adds an origin to the app's `permittedUrls.fetch` (the Ledgerline the app was configured for). */
+  permitFetch(origin: string): void;
+  appCardFetch(url: string, options?: AppCardFetchOptions, viewer?: { userId: number; userEmail: string }): Promise<Response>;
   /** Sends the queued events: batches of < 100, optionally each delivered twice and shuffled. */
   flushWebhooks(options?: { duplicate?: boolean; shuffle?: boolean }): Promise<{ delivered: number; failed: number }>;
 }
@@ -583,9 +600,46 @@ export async function start(options: HubspotEmulatorOptions = {}): Promise<Runni
     }
   }
 
+  const permittedFetchOrigins = new Set<string>();
+
   const control = {
     setWebhookTarget(url: string | null): void {
       webhookTarget = url;
+    },
+    /** The app's `permittedUrls.fetch`. */
+    permitFetch(origin: string): void {
+      permittedFetchOrigins.add(new URL(origin).origin);
+    },
+    async appCardFetch(url: string, options: AppCardFetchOptions = {}, viewer = { userId: 77, userEmail: 'rep@ledgerline-sandbox.example' }): Promise<Response> {
+      const target = new URL(url);
+      if (!permittedFetchOrigins.has(target.origin)) throw new Error(`hubspot.fetch: ${target.origin} is not in the app's permittedUrls.fetch`);
+      target.searchParams.append('userId', String(viewer.userId));
+      target.searchParams.append('portalId', String(portalId));
+      target.searchParams.append('userEmail', viewer.userEmail);
+      target.searchParams.append('appId', String(appId));
+      const method = (options.method ?? 'GET').toUpperCase();
+      const body = options.body === undefined ? '' : JSON.stringify(options.body);
+      const timeout = Math.min(options.timeout ?? 15_000, 120_000);
+      for (let attempt = 1; ; attempt += 1) {
+        const timestamp = String(Date.now());
+        const response = await fetch(target, {
+          method,
+          headers: {
+            'x-hubspot-signature-v3': signatureV3(clientSecret, method, target.toString(), body, timestamp),
+            'x-hubspot-request-timestamp': timestamp,
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body ? { body } : {}),
+          signal: AbortSignal.timeout(timeout),
+        });
+        if (response.status >= 500 && attempt === 1) {
+          await response.arrayBuffer();
+          continue;
+        }
+        const bytes = Buffer.from(await response.arrayBuffer());
+        if (bytes.length > cardResponseLimit) throw new Error(`hubspot.fetch: the answer is ${bytes.length} bytes, over the 1 MB limit`);
+        return new Response(bytes, { status: response.status, headers: response.headers });
+      }
     },
     updateObject(type: ObjectType, id: string, properties: Record<string, string>): CrmObject {
       const object = portal.get(type, id);
