@@ -21,6 +21,7 @@ export function parseArguments<T>(schema: z.ZodType<T>, values: Readonly<Record<
   throw invalidInput('arguments', parsed.error.issues.map((issue) => ({ ...issue, path: [`--${String(issue.path[0] ?? '')}`] })));
 }
 
+import { hubspotProjectCommand } from './hubspot-project-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { statusCommand } from './status-command.ts';
@@ -33,4 +34,5 @@ export const commands: Readonly<Record<string, Command>> = {
   status: statusCommand,
   sync: syncCommand,
   worker: workerCommand,
+  'hubspot-project': hubspotProjectCommand,
 };

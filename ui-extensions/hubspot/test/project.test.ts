@@ -3,10 +3,13 @@
  * plugin manifest (scopes, webhook topics, where it fetches and redirects), and each card entry
  * point bundles for HubSpot's extension worker, which has no Node built-ins.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Rollup } from 'vite';
 import { describe, expect, it } from 'vitest';
+import { writeHubspotProject } from '../../../plugins/hubspot/project.ts';
 
 const project = fileURLToPath(new URL('..', import.meta.url));
 const json = <T>(path: string): T => JSON.parse(readFileSync(`${project}/${path}`, 'utf8')) as T;
@@ -83,5 +86,33 @@ describe('HubSpot developer project', () => {
       expect(code).not.toMatch(/from\s*["']node:|require\(["']node:/);
       expect(code).toContain('/panels/hubspot/summary');
     }
+  });
+});
+
+describe('ledgerline hubspot-project', () => {
+  it("writes the project for one Ledgerline's public URL: redirect, fetch, webhooks and the cards' base all point there", () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'll-hsproject-')), 'project');
+    const files = writeHubspotProject(out, 'https://ll.acme.example');
+    expect(files).toContain('hsproject.json');
+    expect(files).toContain('src/app/cards/SummaryTab.tsx');
+    const written = <T>(path: string): T => JSON.parse(readFileSync(join(out, path), 'utf8')) as T;
+    const meta = written<AppMeta>('src/app/app-hsmeta.json');
+    expect(meta.config.auth.redirectUrls).toEqual(['https://ll.acme.example/oauth/hubspot/callback']);
+    expect(meta.config.permittedUrls.fetch).toEqual(['https://ll.acme.example']);
+    expect(written<WebhooksMeta>('src/app/webhooks/webhooks-hsmeta.json').config.settings.targetUrl).toBe('https://ll.acme.example/webhooks/hubspot');
+    expect(readFileSync(join(out, 'src/app/cards/ledgerline-url.ts'), 'utf8')).toContain("LEDGERLINE_URL = 'https://ll.acme.example'");
+    // Nothing of the placeholder is left behind.
+    expect(files.map((f) => readFileSync(join(out, f), 'utf8')).join('\n')).not.toContain('ledgerline.example.com');
+  });
+
+  it('refuses a URL HubSpot would refuse, and a directory that already holds files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'll-hsproject-'));
+    expect(() => writeHubspotProject(join(dir, 'a'), 'http://ll.acme.example')).toThrow(/needs https/);
+    expect(() => writeHubspotProject(join(dir, 'a'), 'https://ll.acme.example/ledgerline')).toThrow(/without a path/);
+    expect(() => writeHubspotProject(join(dir, 'a'), 'not a url')).toThrow(/is not a URL/);
+    expect(writeHubspotProject(join(dir, 'b'), 'http://localhost:3000')).toContain('hsproject.json');
+    writeFileSync(join(dir, 'c-keep.txt'), 'mine');
+    expect(() => writeHubspotProject(dir, 'https://ll.acme.example')).toThrow(/is not empty/);
+    expect(readFileSync(join(dir, 'c-keep.txt'), 'utf8')).toBe('mine');
   });
 });
