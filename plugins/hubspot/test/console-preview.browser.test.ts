@@ -63,7 +63,7 @@ describe.skipIf(chromiumMissing !== null)('console summary preview in Chromium',
     const newest = card.timeline[0]!.kind;
     await page.locator('nav.filters a').filter({ hasText: newest.replace('_', ' ') }).click();
     await page.waitForURL(/kind=/);
-    const kinds = await page.locator('table.timeline tbody tr').evaluateAll((rows) => rows.map((r) => r.className));
+    const kinds = await Promise.all((await page.locator('table.timeline tbody tr').all()).map((row) => row.getAttribute('class')));
     expect(kinds).toEqual(card.timeline.filter((t) => t.kind === newest).map((t) => `kind-${t.kind}`));
     expect(await page.locator('nav.filters a.current').textContent()).toContain(newest.replace('_', ' '));
     expect(errors).toEqual([]);
