@@ -12,6 +12,7 @@ import {
   acquireLease,
   advanceCheckpoint,
   finishRun,
+  markNeedsReauth,
   recordReconciliation,
   renewLease,
   setWaitReason,
@@ -202,6 +203,13 @@ export async function runStream(
         errorMessage: error.message,
         nextRunInMs: null,
       }).catch((finishError: unknown) => deps.log.error({ err: toLedgerlineError(finishError) }, 'could not record the failed run'));
+    }
+    if (error.code === 'LL_AUTH_REVOKED') {
+      await markNeedsReauth(deps.sql, key, error.message)
+        .then((changed) => {
+          if (changed) deps.log.warn({ installation: key.installationId, err: error.message }, 'the platform refused the grant: the installation needs reinstalling');
+        })
+        .catch((markError: unknown) => deps.log.error({ err: toLedgerlineError(markError) }, 'could not mark the installation as needing reinstall'));
     }
     const summary: RunSummary = { outcome: 'failed', records, pages, deleted, rejected, sourceCount: null, storedCount: null, error };
     deps.onProgress?.({ type: 'finished', key, summary });

@@ -244,3 +244,25 @@ export async function listSyncStatus(sql: SqlSession, tenantId?: string): Promis
     [tenantId ?? null],
   );
 }
+
+/**
+ * The platform refused the installation's grant (refresh token revoked or expired): stop
+ * scheduling its syncs, and record why, until an admin reinstalls. Returns whether this call
+ * changed the status (so the event is recorded once, not once per stream).
+ */
+export async function markNeedsReauth(sql: SqlSession, key: StreamKey, reason: string): Promise<boolean> {
+  return sql.transaction(async (tx) => {
+    const changed = await tx.query<{ id: string }>(
+      `update installation set status = 'needs_reauth', updated_at = now()
+        where id = $1 and tenant_id = $2 and status = 'active' returning id`,
+      [key.installationId, key.tenantId],
+    );
+    if (changed.length === 0) return false;
+    await tx.query(`insert into installation_event (tenant_id, installation_id, kind, detail) values ($1, $2, 'needs_reauth', $3)`, [
+      key.tenantId,
+      key.installationId,
+      JSON.stringify({ stream: key.stream, reason }),
+    ]);
+    return true;
+  });
+}

@@ -21,7 +21,7 @@ export class Migration20261123000300_install extends Migration {
       id bigserial primary key,
       tenant_id uuid not null references tenant (id) on delete cascade,
       installation_id uuid not null references installation (id) on delete cascade,
-      kind text not null check (kind in ('installed', 'reinstalled', 'uninstalled', 'revoked', 'revoke_failed', 'backfill_scheduled')),
+      kind text not null check (kind in ('installed', 'reinstalled', 'uninstalled', 'revoked', 'revoke_failed', 'backfill_scheduled', 'needs_reauth')),
       detail jsonb not null default '{}',
       at timestamptz not null default now()
     )`);

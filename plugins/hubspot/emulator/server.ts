@@ -46,6 +46,8 @@ export interface EmulatorStats {
   throttled: { TEN_SECONDLY_ROLLING: number; SECONDLY: number; DAILY: number };
   webhookDeliveries: number;
   webhookFailures: number;
+  /** Successful refresh_token grants. */
+  tokenRefreshes: number;
 }
 
 export interface WebhookEvent {
@@ -93,6 +95,10 @@ export interface RunningHubspotEmulator extends RunningSandbox {
    * signature v3, JSON bodies only, one retry on a 5xx, a 15 s default timeout, answers over 1 MB
    * refused. Cards rendered in tests fetch through this as they would through HubSpot.
    */
+  /** How long access tokens issued from now on live (HubSpot: 30 minutes). */
+  setAccessTokenTtl(seconds: number): void;
+  /** Every refresh token and its access tokens stop working, as when the portal uninstalls the app. */
+  revokeGrants(): void;
   /** Adds an origin to the app's `permittedUrls.fetch` (the Ledgerline the app was configured for). */
   permitFetch(origin: string): void;
   appCardFetch(url: string, options?: AppCardFetchOptions, viewer?: { userId: number; userEmail: string }): Promise<Response>;
@@ -206,7 +212,7 @@ export async function start(options: HubspotEmulatorOptions = {}): Promise<Runni
   const now = (): number => (options.now?.() ?? new Date()).getTime();
   const timeScale = options.timeScale ?? 1;
   const portalId = options.portalId ?? 9_000_001;
-  const ttlSeconds = options.accessTokenTtlSeconds ?? 1800;
+  let ttlSeconds = options.accessTokenTtlSeconds ?? 1800;
   const limits = { tenSecondly: options.rateLimits?.tenSecondly ?? 110, searchPerSecond: options.rateLimits?.searchPerSecond ?? 5, daily: options.rateLimits?.daily ?? 500_000 };
   const startedAt = now();
   // The data is "as of" the start of the current hour, so two emulators started in one hour agree.
@@ -214,7 +220,7 @@ export async function start(options: HubspotEmulatorOptions = {}): Promise<Runni
   const tenSecondly = new Window(limits.tenSecondly, 10_000 / timeScale);
   const searchWindow = new Window(limits.searchPerSecond, 1000 / timeScale);
   let daily = 0;
-  const stats: EmulatorStats = { requests: 0, searchRequests: 0, throttled: { TEN_SECONDLY_ROLLING: 0, SECONDLY: 0, DAILY: 0 }, webhookDeliveries: 0, webhookFailures: 0 };
+  const stats: EmulatorStats = { requests: 0, searchRequests: 0, throttled: { TEN_SECONDLY_ROLLING: 0, SECONDLY: 0, DAILY: 0 }, webhookDeliveries: 0, webhookFailures: 0, tokenRefreshes: 0 };
   const codes = new Map<string, { redirectUri: string; scopes: string[]; expiresAt: number }>();
   const accessTokens = new Map<string, { refreshToken: string; expiresAt: number; scopes: string[] }>();
   const refreshTokens = new Map<string, { scopes: string[] }>();
@@ -451,6 +457,7 @@ export async function start(options: HubspotEmulatorOptions = {}): Promise<Runni
         const grant = refreshTokens.get(refreshToken);
         if (!grant) return send(400, { status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token', correlationId: randomUUID() });
         scopes = grant.scopes;
+        stats.tokenRefreshes += 1;
       } else {
         return send(400, { status: 'BAD_GRANT_TYPE', message: 'unsupported grant_type', correlationId: randomUUID() });
       }
@@ -605,6 +612,13 @@ export async function start(options: HubspotEmulatorOptions = {}): Promise<Runni
   const control = {
     setWebhookTarget(url: string | null): void {
       webhookTarget = url;
+    },
+    setAccessTokenTtl(seconds: number): void {
+      ttlSeconds = seconds;
+    },
+    revokeGrants(): void {
+      refreshTokens.clear();
+      accessTokens.clear();
     },
     /** The app's `permittedUrls.fetch`. */
     permitFetch(origin: string): void {
