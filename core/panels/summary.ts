@@ -214,7 +214,9 @@ export async function buildSummary(sql: Sql, request: SummaryRequest): Promise<A
 
   const recentTickets = await sql.query<{ n: string; cancellations: string; refunds: string }>(
     `${scoped}
-     select count(*) filter (where driver_type = 'ticket' and occurred_at >= $7 and attributes -> 'driverState' ->> 'open' = 'true')::text as n,
+     select (select count(*) from (select 1 from scoped where driver_type = 'ticket'
+                                     group by installation_id, driver_object_type, driver_external_id
+                                     having min(occurred_at) >= $7) opened)::text as n,
             count(*) filter (where category = 'cancellation' and occurred_at >= $8)::text as cancellations,
             count(*) filter (where category = 'refund' and occurred_at >= $8)::text as refunds
        from scoped`,
