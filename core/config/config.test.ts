@@ -56,12 +56,16 @@ describe('configuration', () => {
     expect(error.message).not.toContain('\n');
   });
 
-  it('refuses production without an encryption key or an admin token', () => {
+  it('refuses production without an encryption key, an admin token or a ledger signing key', () => {
     expect(configErrorOf({ NODE_ENV: 'production' }).field).toBe('LEDGERLINE_ENCRYPTION_KEY');
     expect(configErrorOf({ NODE_ENV: 'production', LEDGERLINE_ENCRYPTION_KEY: key }).field).toBe('LEDGERLINE_ADMIN_TOKEN');
-    const config = loadConfig({ NODE_ENV: 'production', LEDGERLINE_ENCRYPTION_KEY: key, LEDGERLINE_ADMIN_TOKEN: 'x'.repeat(32) });
+    expect(configErrorOf({ NODE_ENV: 'production', LEDGERLINE_ENCRYPTION_KEY: key, LEDGERLINE_ADMIN_TOKEN: 'x'.repeat(32) }).field).toBe('LEDGERLINE_LEDGER_SIGNING_KEY');
+    const signing = Buffer.alloc(32, 8).toString('base64');
+    const config = loadConfig({ NODE_ENV: 'production', LEDGERLINE_ENCRYPTION_KEY: key, LEDGERLINE_ADMIN_TOKEN: 'x'.repeat(32), LEDGERLINE_LEDGER_SIGNING_KEY: signing });
     expect(config.encryptionKey.equals(Buffer.alloc(32, 7))).toBe(true);
     expect(config.encryptionKeySource).toBe('environment');
+    expect(config.ledgerSigningKey.equals(Buffer.alloc(32, 8))).toBe(true);
+    expect(configErrorOf({ LEDGERLINE_LEDGER_SIGNING_KEY: 'short' }).field).toBe('LEDGERLINE_LEDGER_SIGNING_KEY');
   });
 
   it('generates a development key once, private to the owner, and reuses it after a restart', () => {

@@ -33,7 +33,7 @@ export const settings = {
   NODE_ENV: {
     schema: z.enum(['development', 'production', 'test']),
     default: 'development',
-    doc: 'production makes LEDGERLINE_ENCRYPTION_KEY and LEDGERLINE_ADMIN_TOKEN mandatory.',
+    doc: 'production makes LEDGERLINE_ENCRYPTION_KEY, LEDGERLINE_ADMIN_TOKEN and LEDGERLINE_LEDGER_SIGNING_KEY mandatory.',
   },
   PORT: { schema: z.coerce.number().int().min(0).max(65535), default: '3000', doc: 'HTTP port of the server (0 picks a free port).' },
   HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'Interface the server binds to; use 0.0.0.0 behind a proxy.' },
@@ -66,6 +66,21 @@ export const settings = {
     schema: z.string().min(24, 'must be at least 24 characters').optional(),
     default: undefined,
     doc: 'Bearer token for the console and /api/v1. Required in production; unset in development means the loopback-bound console is open.',
+  },
+  LEDGERLINE_LEDGER_SIGNING_KEY: {
+    schema: encryptionKey.optional(),
+    default: undefined,
+    doc: 'Ed25519 key (base64 of a 32-byte seed) that signs ledger checkpoints. Required in production; in development one is generated into the data directory.',
+  },
+  LEDGERLINE_LEDGER_CHECKPOINT_DIR: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Where signed checkpoints of each tenant\'s ledger head are written, outside the database (mount separate, append-only storage). Defaults to LEDGERLINE_DATA_DIR/ledger-checkpoints.',
+  },
+  LEDGERLINE_LEDGER_CHECKPOINT_SECONDS: {
+    schema: z.coerce.number().int().min(1),
+    default: '300',
+    doc: 'How often serve and worker write a checkpoint for each tenant whose ledger grew.',
   },
   LEDGERLINE_AUTO_MIGRATE: { schema: booleanFlag, default: 'true', doc: 'Apply pending migrations when the server starts.' },
   LEDGERLINE_MANIFEST: { schema: z.string().min(1), default: './plugin.manifest.json', doc: 'Path of the plugin manifest.' },
@@ -107,6 +122,11 @@ export interface Config {
   readonly encryptionKey: Buffer;
   readonly encryptionKeySource: 'environment' | 'data-dir';
   readonly adminToken: string | undefined;
+  /** 32-byte Ed25519 seed signing ledger checkpoints. */
+  readonly ledgerSigningKey: Buffer;
+  readonly ledgerSigningKeySource: 'environment' | 'data-dir';
+  readonly ledgerCheckpointDir: string;
+  readonly ledgerCheckpointSeconds: number;
   readonly autoMigrate: boolean;
   readonly manifestPath: string;
   readonly logLevel: SettingValues['LOG_LEVEL'];
@@ -144,11 +164,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (production && s.LEDGERLINE_ADMIN_TOKEN === undefined) {
     throw configError('LEDGERLINE_ADMIN_TOKEN', 'is required when NODE_ENV=production');
   }
+  if (production && s.LEDGERLINE_LEDGER_SIGNING_KEY === undefined) {
+    throw configError('LEDGERLINE_LEDGER_SIGNING_KEY', 'is required when NODE_ENV=production');
+  }
   const dataDir = resolve(s.LEDGERLINE_DATA_DIR);
   const key =
     s.LEDGERLINE_ENCRYPTION_KEY === undefined
-      ? { bytes: developmentKey(dataDir), source: 'data-dir' as const }
+      ? { bytes: developmentKey(dataDir, 'encryption.key', 'LEDGERLINE_ENCRYPTION_KEY'), source: 'data-dir' as const }
       : { bytes: Buffer.from(s.LEDGERLINE_ENCRYPTION_KEY, 'base64'), source: 'environment' as const };
+  const signing =
+    s.LEDGERLINE_LEDGER_SIGNING_KEY === undefined
+      ? { bytes: developmentKey(dataDir, 'ledger-signing.key', 'LEDGERLINE_LEDGER_SIGNING_KEY'), source: 'data-dir' as const }
+      : { bytes: Buffer.from(s.LEDGERLINE_LEDGER_SIGNING_KEY, 'base64'), source: 'environment' as const };
   return {
     env: s.NODE_ENV,
     port: s.PORT,
@@ -160,6 +187,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     encryptionKey: key.bytes,
     encryptionKeySource: key.source,
     adminToken: s.LEDGERLINE_ADMIN_TOKEN,
+    ledgerSigningKey: signing.bytes,
+    ledgerSigningKeySource: signing.source,
+    ledgerCheckpointDir: resolve(s.LEDGERLINE_LEDGER_CHECKPOINT_DIR ?? join(dataDir, 'ledger-checkpoints')),
+    ledgerCheckpointSeconds: s.LEDGERLINE_LEDGER_CHECKPOINT_SECONDS,
     autoMigrate: s.LEDGERLINE_AUTO_MIGRATE,
     manifestPath: resolve(s.LEDGERLINE_MANIFEST),
     logLevel: s.LOG_LEVEL,
@@ -171,9 +202,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   };
 }
 
-/** A development key lives next to the embedded database so restarts can still decrypt tokens. */
-function developmentKey(dataDir: string): Buffer {
-  const file = join(dataDir, 'encryption.key');
+/** A development key lives next to the embedded database so restarts can still use it. */
+function developmentKey(dataDir: string, name: string, setting: string): Buffer {
+  const file = join(dataDir, name);
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });
     try {
@@ -184,7 +215,7 @@ function developmentKey(dataDir: string): Buffer {
     }
   }
   const parsed = encryptionKey.safeParse(readFileSync(file, 'utf8').trim());
-  if (!parsed.success) throw configError('LEDGERLINE_ENCRYPTION_KEY', `could not be read from ${file}: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success) throw configError(setting, `could not be read from ${file}: ${parsed.error.issues[0]?.message}`);
   return Buffer.from(parsed.data, 'base64');
 }
 

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LedgerlineError } from '../errors/index.ts';
+import { appendEntries, type LedgerEntryInput } from '../ledger/ledger.ts';
 import type { ActivityRecord, SourceRecordInput } from '../model/index.ts';
 
 export type SqlExecutor = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
@@ -175,7 +176,7 @@ async function appendActivities(exec: SqlExecutor, batch: IngestBatch): Promise<
               driver_object_type, driver_external_id, source_object_type, source_external_id, discriminator, amount,
               currency, summary, actor, attributes)
      on conflict (installation_id, source_object_type, source_external_id, discriminator) do nothing
-     returning 1`,
+     returning id::text as id, source_object_type, source_external_id, discriminator`,
     [
       batch.tenantId,
       batch.installationId,
@@ -198,7 +199,39 @@ async function appendActivities(exec: SqlExecutor, batch: IngestBatch): Promise<
       col((a) => JSON.stringify(a.attributes)),
     ],
   );
+  if (result.length === 0) return 0;
+  // Every activity newly stored is also appended to the tenant's ledger, in this transaction.
+  const key = (objectType: unknown, externalId: unknown, discriminator: unknown): string => `${String(objectType)}\u0000${String(externalId)}\u0000${String(discriminator)}`;
+  const appended = new Map(result.map((r) => [key(r.source_object_type, r.source_external_id, r.discriminator), String(r.id)]));
+  const entries: LedgerEntryInput[] = [];
+  for (const a of rows) {
+    const k = key(a.source.objectType, a.source.externalId, a.discriminator);
+    const id = appended.get(k);
+    if (id === undefined) continue;
+    appended.delete(k);
+    entries.push({ kind: 'activity', body: activityLedgerBody(batch.installationId, id, a) });
+  }
+  await appendEntries(exec, batch.tenantId, entries);
   return result.length;
+}
+
+/** What the ledger holds of an activity: everything it says, and which stored row it is. */
+export function activityLedgerBody(installationId: string, activityId: string, a: ActivityRecord): Record<string, unknown> {
+  return {
+    activityId,
+    installationId,
+    kind: a.kind,
+    category: a.category,
+    occurredAt: a.occurredAt.toISOString(),
+    subject: { kind: a.subject.kind, objectType: a.subject.objectType, externalId: a.subject.externalId },
+    driver: a.driver ? { type: a.driver.type, objectType: a.driver.objectType, externalId: a.driver.externalId } : null,
+    source: { objectType: a.source.objectType, externalId: a.source.externalId },
+    discriminator: a.discriminator,
+    amount: a.amount ? { value: a.amount.value, currency: a.amount.currency } : null,
+    summary: a.summary,
+    actor: a.actor ?? null,
+    attributes: a.attributes,
+  };
 }
 
 /** Ingesting into another tenant's installation is a caller bug; refuse it before writing anything. */

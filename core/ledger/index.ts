@@ -1,0 +1,4 @@
+export { canonicalize } from './canonical-json.ts';
+export { appendEntries, chainEntries, entryHash, genesisHash, readEntries, type LedgerEntry, type LedgerEntryInput, type LedgerExecutor } from './ledger.ts';
+export { Checkpoint, checkpointSigner, checkpointSignatureValid, readCheckpointFiles, signCheckpoint, writeCheckpoints, type CheckpointSigner } from './checkpoints.ts';
+export { checkEntry, verifyChain, verifyEntries, type ChainBreak, type VerifyReport } from './verify.ts';

@@ -1,0 +1,117 @@
+/**
+ * The accountable ledger: for each tenant, one hash chain of entries. Entry n carries its sequence
+ * number, the hash of entry n − 1 (32 zero bytes before the first) and its own hash:
+ *
+ *   hash(n) = SHA-256( hash(n − 1) ‖ JCS({ tenantId, seq, kind, body, corrects, recordedAt }) )
+ *
+ * where JCS is RFC 8785 canonical JSON. Appends for one tenant queue on that tenant's `ledger_head`
+ * row (locked until the appending transaction ends), so they are serialised per tenant while other
+ * tenants append in parallel. The database refuses UPDATE, DELETE and TRUNCATE on entries; a
+ * correction is a new entry whose `corrects` names the corrected sequence number.
+ */
+import { createHash } from 'node:crypto';
+import { LedgerlineError } from '../errors/index.ts';
+import { canonicalize } from './canonical-json.ts';
+
+/** A statement runner inside the caller's transaction (the ingest path's `SqlExecutor`). */
+export type LedgerExecutor = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+
+export const genesisHash: Buffer = Buffer.alloc(32);
+
+export interface LedgerEntryInput {
+  /** What happened: `activity`, `install.installed`, `panel.viewed`, `correction`… */
+  readonly kind: string;
+  /** The entry's content: JSON only (see canonicalize). */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** The sequence number of the entry this one corrects. */
+  readonly corrects?: number | null;
+}
+
+export interface LedgerEntry {
+  readonly tenantId: string;
+  readonly seq: number;
+  readonly kind: string;
+  readonly body: Record<string, unknown>;
+  readonly corrects: number | null;
+  /** ISO-8601 with milliseconds, as hashed. */
+  readonly recordedAt: string;
+  readonly prevHash: Buffer;
+  readonly hash: Buffer;
+}
+
+export function entryHash(prevHash: Buffer, entry: Omit<LedgerEntry, 'prevHash' | 'hash'>): Buffer {
+  const content = canonicalize({ tenantId: entry.tenantId, seq: entry.seq, kind: entry.kind, body: entry.body, corrects: entry.corrects, recordedAt: entry.recordedAt });
+  return createHash('sha256').update(prevHash).update(content, 'utf8').digest();
+}
+
+const kindPattern = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+
+/** The entries that follow a head (`prevHash`, `prevSeq`), hashed in order. Pure: no storage. */
+export function chainEntries(tenantId: string, prevHash: Buffer, prevSeq: number, inputs: readonly LedgerEntryInput[], now: Date): LedgerEntry[] {
+  const recordedAt = now.toISOString();
+  let prev = prevHash;
+  let seq = prevSeq;
+  return inputs.map((input) => {
+    seq += 1;
+    const entry = { tenantId, seq, kind: input.kind, body: { ...input.body }, corrects: input.corrects ?? null, recordedAt };
+    const hash = entryHash(prev, entry);
+    const stored: LedgerEntry = { ...entry, prevHash: prev, hash };
+    prev = hash;
+    return stored;
+  });
+}
+
+/**
+ * Appends entries to a tenant's chain inside the caller's transaction and returns them as stored.
+ * Must run in a transaction: the head row stays locked until it commits or rolls back, and then
+ * the entries and the head move together or not at all.
+ */
+export async function appendEntries(exec: LedgerExecutor, tenantId: string, inputs: readonly LedgerEntryInput[], now: Date = new Date()): Promise<LedgerEntry[]> {
+  if (inputs.length === 0) return [];
+  for (const input of inputs) {
+    if (!kindPattern.test(input.kind)) throw new LedgerlineError('LL_INVALID_INPUT', `ledger entry kind '${input.kind}' is not a dotted lower-case name`, { details: { field: 'kind' } });
+    canonicalize(input.body);
+  }
+  await exec(`insert into ledger_head (tenant_id, seq, hash) values ($1, 0, $2) on conflict (tenant_id) do nothing`, [tenantId, genesisHash]);
+  const [head] = await exec(`select seq::text as seq, encode(hash, 'hex') as hash from ledger_head where tenant_id = $1 for update`, [tenantId]);
+  if (!head) throw new LedgerlineError('LL_NOT_FOUND', `no ledger head for tenant ${tenantId}`);
+  const entries = chainEntries(tenantId, Buffer.from(String(head.hash), 'hex'), Number(head.seq), inputs, now);
+  const recordedAt = now.toISOString();
+  const last = entries.at(-1)!;
+  await exec(
+    `insert into ledger_entry (tenant_id, seq, kind, body, corrects, recorded_at, prev_hash, hash)
+     select $1::uuid, u.seq, u.kind, u.body, u.corrects, $6::timestamptz, decode(u.prev_hash, 'hex'), decode(u.hash, 'hex')
+       from unnest($2::bigint[], $3::text[], $4::jsonb[], $5::bigint[], $7::text[], $8::text[]) as u(seq, kind, body, corrects, prev_hash, hash)`,
+    [
+      tenantId,
+      entries.map((e) => e.seq),
+      entries.map((e) => e.kind),
+      entries.map((e) => JSON.stringify(e.body)),
+      entries.map((e) => e.corrects),
+      recordedAt,
+      entries.map((e) => e.prevHash.toString('hex')),
+      entries.map((e) => e.hash.toString('hex')),
+    ],
+  );
+  await exec(`update ledger_head set seq = $2, hash = $3, updated_at = now() where tenant_id = $1`, [tenantId, last.seq, last.hash]);
+  return entries;
+}
+
+/** Reads entries `(afterSeq, afterSeq + limit]` of a tenant's chain, in order. */
+export async function readEntries(exec: LedgerExecutor, tenantId: string, afterSeq: number, limit: number): Promise<LedgerEntry[]> {
+  const rows = await exec(
+    `select seq::text as seq, kind, body, corrects::text as corrects, recorded_at, encode(prev_hash, 'hex') as prev_hash, encode(hash, 'hex') as hash
+       from ledger_entry e where e.tenant_id = $1 and e.seq > $2 order by e.seq limit $3`,
+    [tenantId, afterSeq, limit],
+  );
+  return rows.map((r) => ({
+    tenantId,
+    seq: Number(r.seq),
+    kind: String(r.kind),
+    body: r.body as Record<string, unknown>,
+    corrects: r.corrects === null ? null : Number(r.corrects),
+    recordedAt: new Date(r.recorded_at as string | Date).toISOString(),
+    prevHash: Buffer.from(String(r.prev_hash), 'hex'),
+    hash: Buffer.from(String(r.hash), 'hex'),
+  }));
+}
