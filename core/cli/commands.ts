@@ -26,6 +26,7 @@ import { migrateCommand } from './migrate-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { statusCommand } from './status-command.ts';
 import { syncCommand } from './sync-command.ts';
+import { verifyCommand } from './verify-command.ts';
 import { workerCommand } from './worker-command.ts';
 
 export const commands: Readonly<Record<string, Command>> = {
@@ -34,5 +35,6 @@ export const commands: Readonly<Record<string, Command>> = {
   status: statusCommand,
   sync: syncCommand,
   worker: workerCommand,
+  verify: verifyCommand,
   'hubspot-project': hubspotProjectCommand,
 };

@@ -11,6 +11,7 @@ import { openRuntime } from './runtime.ts';
 import { installSandboxes } from './sandboxes.ts';
 import { createInstallService } from '../install/install-service.ts';
 import { createSummaryService } from '../panels/summary-service.ts';
+import { createLedgerService, scheduleCheckpoints } from '../ledger/ledger-service.ts';
 
 /** What the console shows of a plugin: never a setting's value. */
 export function pluginSummary(plugin: LoadedPlugin): PluginSummary {
@@ -38,6 +39,7 @@ export const serveCommand: Command = {
     let queue: SyncQueue | null = null;
     let worker: RunningSyncWorker | null = null;
     let server: RunningServer | null = null;
+    let checkpoints: { stop(): Promise<void> } | null = null;
     try {
       // The embedded default is one organisation's Ledgerline: give it a tenant to install into.
       const defaultTenant = db.embedded || runtime.sandboxes.length > 0 ? await createTenantDirectory(() => db.fork()).ensure({ slug: 'default', name: 'Default tenant' }) : null;
@@ -58,11 +60,13 @@ export const serveCommand: Command = {
         },
       });
       const summaries = createSummaryService({ sql: db.sql, plugins, publicUrl: config.publicUrl, log });
+      const ledger = createLedgerService({ sql: db.sql, checkpointDir: config.ledgerCheckpointDir, signingKey: config.ledgerSigningKey });
       server = await startServer(
         {
           ...deps,
           installs,
           summaries,
+          ledger,
           syncStreams: async (tenantId) => (await listSyncStatus(db.sql, tenantId)).map((row) => syncStreamView(plugins, row)),
           webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => openQueue }),
         },
@@ -75,6 +79,7 @@ export const serveCommand: Command = {
       if (config.inlineWorker && values['no-worker'] !== true) {
         worker = await startSyncWorker({ engine: runtime.sync.engine, queue, sql: db.sql, log, concurrency: config.syncConcurrency });
       }
+      checkpoints = scheduleCheckpoints(ledger, config.ledgerCheckpointSeconds * 1000, log);
       const where = db.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
       console.log(`Ledgerline is running at ${server.url} (console at ${config.publicUrl}/) on the ${where}${worker ? ', with a sync worker' : ''}. Ctrl-C stops it.`);
       const reason = await stop.stopped;
@@ -84,6 +89,7 @@ export const serveCommand: Command = {
       // Also when starting failed part-way: nothing may keep polling a database about to close.
       stop.dispose();
       await worker?.stop();
+      await checkpoints?.stop();
       await queue?.stop();
       await server?.close();
       await runtime.close();

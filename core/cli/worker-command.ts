@@ -1,3 +1,4 @@
+import { createLedgerService, scheduleCheckpoints } from '../ledger/ledger-service.ts';
 import { openSyncQueue, startSyncWorker } from '../sync/index.ts';
 import type { Command } from './commands.ts';
 import { untilSignal } from './process-signals.ts';
@@ -18,10 +19,13 @@ export const workerCommand: Command = {
         log: runtime.log,
         concurrency: runtime.config.syncConcurrency,
       });
+      const ledger = createLedgerService({ sql: runtime.db.sql, checkpointDir: runtime.config.ledgerCheckpointDir, signingKey: runtime.config.ledgerSigningKey });
+      const checkpoints = scheduleCheckpoints(ledger, runtime.config.ledgerCheckpointSeconds * 1000, runtime.log);
       runtime.log.info({ concurrency: runtime.config.syncConcurrency, plugins: runtime.plugins.map((p) => p.connector.id) }, 'sync worker running');
       const reason = await stop.stopped;
       runtime.log.info({ reason }, 'sync worker stopping');
       await worker.stop();
+      await checkpoints.stop();
       await queue.stop();
       return 0;
     } finally {

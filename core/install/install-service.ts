@@ -11,6 +11,7 @@
  *              marked uninstalled (its syncs stop: only active installations are synced). A revoke
  *              that fails is recorded on the installation and shown in the console.
  */
+import { recordInstallEvent } from './install-events.ts';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock, LoadedPlugin, Logger, TokenSet } from '../contract/index.ts';
@@ -173,23 +174,21 @@ export function createInstallService(options: InstallServiceOptions) {
                   uninstalled_at = null, updated_at = now()`,
           [id, state.tenant_id, pluginId, account.platformAccountId, account.displayName, account.apiBaseUrl, tokens.scopes, sealed, tokens.expiresAt?.toISOString() ?? null, JSON.stringify(params ?? {})],
         );
-        await tx.query(`insert into installation_event (tenant_id, installation_id, kind, detail) values ($1, $2, $3, $4)`, [
-          state.tenant_id,
-          id,
-          existing ? 'reinstalled' : 'installed',
-          JSON.stringify({ platformAccountId: account.platformAccountId, scopes: tokens.scopes }),
-        ]);
+        await recordInstallEvent((sql, params) => tx.query(sql, params), {
+          tenantId: state.tenant_id,
+          installationId: id,
+          kind: existing ? 'reinstalled' : 'installed',
+          detail: { platformAccountId: account.platformAccountId, scopes: tokens.scopes },
+        });
         return { id, reinstalled: existing !== undefined };
       });
 
       const streams = plugin.connector.streams.map((s) => s.name);
       if (options.scheduleBackfill) {
         for (const stream of streams) await options.scheduleBackfill({ tenantId: state.tenant_id, installationId: stored.id, stream });
-        await options.sql.query(`insert into installation_event (tenant_id, installation_id, kind, detail) values ($1, $2, 'backfill_scheduled', $3)`, [
-          state.tenant_id,
-          stored.id,
-          JSON.stringify({ streams }),
-        ]);
+        await options.sql.transaction((tx) =>
+          recordInstallEvent((sql, params) => tx.query(sql, params), { tenantId: state.tenant_id, installationId: stored.id, kind: 'backfill_scheduled', detail: { streams } }),
+        );
       }
       options.log.info({ plugin: pluginId, tenant: state.tenant_id, installation: stored.id, account: account.platformAccountId, reinstalled: stored.reinstalled }, 'installation authorized');
       return {
@@ -240,12 +239,12 @@ export function createInstallService(options: InstallServiceOptions) {
             where id = $1 and tenant_id = $2`,
           [installationId, tenantId],
         );
-        await tx.query(`insert into installation_event (tenant_id, installation_id, kind, detail) values ($1, $2, $3, $4)`, [
+        await recordInstallEvent((sql, params) => tx.query(sql, params), {
           tenantId,
           installationId,
-          revokeError === null ? (revoked ? 'revoked' : 'uninstalled') : 'revoke_failed',
-          JSON.stringify(revokeError === null ? {} : { error: revokeError }),
-        ]);
+          kind: revokeError === null ? (revoked ? 'revoked' : 'uninstalled') : 'revoke_failed',
+          detail: revokeError === null ? {} : { error: revokeError },
+        });
       });
       return { revoked, revokeError };
     },

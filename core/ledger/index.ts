@@ -2,3 +2,5 @@ export { canonicalize } from './canonical-json.ts';
 export { appendEntries, chainEntries, entryHash, genesisHash, readEntries, type LedgerEntry, type LedgerEntryInput, type LedgerExecutor } from './ledger.ts';
 export { Checkpoint, checkpointSigner, checkpointSignatureValid, readCheckpointFiles, signCheckpoint, writeCheckpoints, type CheckpointSigner } from './checkpoints.ts';
 export { checkEntry, verifyChain, verifyEntries, type ChainBreak, type VerifyReport } from './verify.ts';
+export { listEntries, entryJson, type EntryQuery } from './ledger.ts';
+export { createLedgerService, scheduleCheckpoints, type LedgerService } from './ledger-service.ts';

@@ -115,3 +115,40 @@ export async function readEntries(exec: LedgerExecutor, tenantId: string, afterS
     hash: Buffer.from(String(r.hash), 'hex'),
   }));
 }
+
+export interface EntryQuery {
+  /** Entries after this sequence number (paging). */
+  readonly after?: number;
+  readonly limit?: number;
+  readonly kind?: string;
+  /** Everything that happened under one driver (ticket, deal, case, order). */
+  readonly driver?: { readonly objectType: string; readonly externalId: string };
+}
+
+/** A tenant's entries in sequence order, optionally of one kind or under one driver. */
+export async function listEntries(exec: LedgerExecutor, tenantId: string, query: EntryQuery = {}): Promise<LedgerEntry[]> {
+  const rows = await exec(
+    `select seq::text as seq_text, kind, body, corrects::text as corrects_text, recorded_at, encode(prev_hash, 'hex') as prev_hex, encode(hash, 'hex') as hash_hex
+       from ledger_entry e
+      where e.tenant_id = $1 and e.seq > $2
+        and ($3::text is null or e.kind = $3)
+        and ($4::text is null or (e.body ? 'driver' and e.body -> 'driver' ->> 'objectType' = $4 and e.body -> 'driver' ->> 'externalId' = $5))
+      order by e.seq limit $6`,
+    [tenantId, query.after ?? 0, query.kind ?? null, query.driver?.objectType ?? null, query.driver?.externalId ?? null, Math.min(Math.max(query.limit ?? 100, 1), 1000)],
+  );
+  return rows.map((r) => ({
+    tenantId,
+    seq: Number(r.seq_text),
+    kind: String(r.kind),
+    body: r.body as Record<string, unknown>,
+    corrects: r.corrects_text === null ? null : Number(r.corrects_text),
+    recordedAt: new Date(r.recorded_at as string | Date).toISOString(),
+    prevHash: Buffer.from(String(r.prev_hex), 'hex'),
+    hash: Buffer.from(String(r.hash_hex), 'hex'),
+  }));
+}
+
+/** An entry as the API and the CLI show it. */
+export function entryJson(entry: LedgerEntry) {
+  return { seq: entry.seq, kind: entry.kind, recordedAt: entry.recordedAt, corrects: entry.corrects, body: entry.body, prevHash: entry.prevHash.toString('hex'), hash: entry.hash.toString('hex') };
+}

@@ -1,11 +1,12 @@
 /**
  * Answers panel requests and console previews with the summary query model. A panel request is
  * verified by its plugin, mapped to the active installation of that platform account, and every
- * access is logged with who asked (the ledger takes these over once it exists).
+ * access is appended to the tenant's ledger (`panel.viewed`: which platform user saw whose summary).
  */
 import type { LoadedPlugin, Logger, InboundRequest, PanelSubject } from '../contract/index.ts';
 import { LedgerlineError } from '../errors/index.ts';
 import type { SqlSession } from '../store/index.ts';
+import { appendEntries } from '../ledger/ledger.ts';
 import { buildSummary } from './summary.ts';
 import type { AccountSummary } from './summary-schema.ts';
 
@@ -67,6 +68,11 @@ export function createSummaryService(options: SummaryServiceOptions) {
         throw new LedgerlineError('LL_CONFLICT', `${pluginId} account ${verified.platformAccountId} is installed in ${installations.length} tenants; uninstall it from all but one`);
       }
       const summary = await summarize(installation.tenant_id, installation.id, verified.subject);
+      await options.sql.transaction((tx) =>
+        appendEntries((sql, params) => tx.query(sql, params), installation.tenant_id, [
+          { kind: 'panel.viewed', body: { plugin: pluginId, installationId: installation.id, platformAccountId: verified.platformAccountId, platformUserId: verified.userId, subject: { ...verified.subject } } },
+        ]),
+      );
       options.log.info(
         { plugin: pluginId, tenant: installation.tenant_id, installation: installation.id, platformUser: verified.userId, subject: verified.subject },
         'summary served to a panel',

@@ -7,6 +7,8 @@ import type { Request, RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { LedgerlineError, errorCodes } from '../errors/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
+import { entryJson } from '../ledger/ledger.ts';
+import type { LedgerService } from '../ledger/ledger-service.ts';
 import { requireApiToken } from './admin-auth.ts';
 import { notFoundHandler } from './error-responses.ts';
 import { parseRequest } from './request-validation.ts';
@@ -22,6 +24,22 @@ export const InstallationId = z.uuid('an installation id (a UUID)');
 
 const TenantParams = z.object({ tenant: TenantSlug });
 export const InstallationParams = z.object({ tenant: TenantSlug, id: InstallationId });
+const VerifyQuery = z.strictObject({ tenant: TenantSlug.optional() });
+const LedgerQuery = z
+  .strictObject({
+    after: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    kind: z.string().regex(/^[a-z][a-z0-9_.]*$/, 'an entry kind such as activity or install.installed').optional(),
+    driverObjectType: z.string().min(1).max(100).optional(),
+    driverExternalId: z.string().min(1).max(200).optional(),
+  })
+  .refine((q) => (q.driverObjectType === undefined) === (q.driverExternalId === undefined), { message: 'give driverObjectType and driverExternalId together', path: ['driverExternalId'] });
+
+function requireLedger(deps: ServerDeps): LedgerService {
+  if (!deps.ledger) throw new LedgerlineError('LL_UNAVAILABLE', 'The ledger is not available on this server.');
+  return deps.ledger;
+}
+
 const NewTenant = z.strictObject({ slug: TenantSlug, name: z.string().trim().min(1).max(200) });
 
 export function tenantJson(tenant: TenantSummary) {
@@ -98,9 +116,33 @@ export function apiRoutes(deps: ServerDeps, options: { bodyLimit: string }): Rou
 
   router.post(`${apiPrefix}/tenants/:tenant/installations/:id/uninstall`, async (req, res) => {
     const { tenant, installation } = await loadInstallation(deps, req);
-    const updated = await deps.installations.markUninstalled(tenant.id, installation.id);
-    deps.log.info({ tenant: tenant.slug, installation: installation.id, via: 'api' }, 'installation marked uninstalled');
-    res.json({ tenant: tenant.slug, installation: installationJson(updated) });
+    // Through the install flow where there is one: the grant is revoked and the outcome recorded.
+    const outcome = deps.installs ? await deps.installs.uninstall(tenant.id, installation.id) : null;
+    const updated = deps.installs ? await findInstallation(deps, tenant, installation.id) : await deps.installations.markUninstalled(tenant.id, installation.id);
+    deps.log.info({ tenant: tenant.slug, installation: installation.id, via: 'api', revoked: outcome?.revoked ?? null }, 'installation uninstalled');
+    res.json({ tenant: tenant.slug, installation: installationJson(updated), ...(outcome ? { revoked: outcome.revoked, revokeError: outcome.revokeError } : {}) });
+  });
+
+  router.get(`${apiPrefix}/ledger/verify`, async (req, res) => {
+    const { query } = parseRequest(req, { query: VerifyQuery });
+    const ledger = requireLedger(deps);
+    const tenants = query.tenant ? [await findTenant(deps, query.tenant)] : await deps.tenants.list();
+    const reports = [];
+    for (const tenant of tenants) reports.push({ tenant: tenant.slug, ...(await ledger.verify(tenant.id)) });
+    res.json({ ok: reports.every((r) => r.ok), tenants: reports });
+  });
+
+  router.get(`${apiPrefix}/tenants/:tenant/ledger`, async (req, res) => {
+    const { params, query } = parseRequest(req, { params: TenantParams, query: LedgerQuery });
+    const tenant = await findTenant(deps, params.tenant);
+    const entries = await requireLedger(deps).entries(tenant.id, {
+      after: query.after,
+      limit: query.limit,
+      ...(query.kind ? { kind: query.kind } : {}),
+      ...(query.driverObjectType && query.driverExternalId ? { driver: { objectType: query.driverObjectType, externalId: query.driverExternalId } } : {}),
+    });
+    const last = entries.at(-1);
+    res.json({ tenant: tenant.slug, entries: entries.map(entryJson), next: last && entries.length === query.limit ? `${apiPrefix}/tenants/${tenant.slug}/ledger?after=${last.seq}&limit=${query.limit}` : null });
   });
 
   router.get(`${apiPrefix}/plugins`, (_req, res) => {

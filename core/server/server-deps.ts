@@ -2,6 +2,7 @@
  * What the HTTP layer needs from the rest of Ledgerline, as small interfaces: the store, the
  * plugin loader and the sync engine plug in behind them, and tests pass in-memory versions.
  */
+import type { LedgerService } from '../ledger/ledger-service.ts';
 import type { Router } from 'express';
 import type { InboundRequest, PanelSubject } from '../contract/index.ts';
 import type { AccountSummary } from '../panels/summary-schema.ts';
@@ -115,6 +116,8 @@ export interface ServerDeps {
   readonly installs?: InstallFlow;
   /** Account activity summaries for panels and the console preview. */
   readonly summaries?: SummaryService;
+  /** The accountable ledger: verification and entries per tenant. */
+  readonly ledger?: LedgerService;
   /** How long /readyz waits for the database before calling it down. */
   readonly readinessTimeoutMs?: number;
 }

@@ -3,6 +3,7 @@
  * completeness figures. The lease fences writers: a batch commits only while its runner still
  * owns the lease, in the same transaction as the checkpoint it advances.
  */
+import { recordInstallEvent } from '../install/install-events.ts';
 import { LedgerlineError } from '../errors/index.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 
@@ -258,11 +259,7 @@ export async function markNeedsReauth(sql: SqlSession, key: StreamKey, reason: s
       [key.installationId, key.tenantId],
     );
     if (changed.length === 0) return false;
-    await tx.query(`insert into installation_event (tenant_id, installation_id, kind, detail) values ($1, $2, 'needs_reauth', $3)`, [
-      key.tenantId,
-      key.installationId,
-      JSON.stringify({ stream: key.stream, reason }),
-    ]);
+    await recordInstallEvent((sql, params) => tx.query(sql, params), { tenantId: key.tenantId, installationId: key.installationId, kind: 'needs_reauth', detail: { stream: key.stream, reason } });
     return true;
   });
 }

@@ -2,7 +2,11 @@
  * Ledgerline as `serve` assembles it — store, install flow, webhook intake, summaries, HTTP
  * server — with the HubSpot plugin pointed at a running emulator. For tests that go through HTTP.
  */
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLedgerService, type LedgerService } from '../../../core/ledger/ledger-service.ts';
 import type { LoadedPlugin } from '../../../core/contract/index.ts';
 import { createInstallService } from '../../../core/install/install-service.ts';
 import { createLogger } from '../../../core/log/index.ts';
@@ -34,6 +38,7 @@ export interface Stack {
   readonly server: RunningServer;
   readonly sync: ReturnType<typeof createSyncServices>;
   readonly installs: ReturnType<typeof createInstallService>;
+  readonly ledger: LedgerService;
   close(): Promise<void>;
 }
 
@@ -48,7 +53,9 @@ export async function startStack(emulator: RunningHubspotEmulator, settings: Rec
   const summaries = createSummaryService({ sql: db.sql, plugins, publicUrl: url, log });
   const config = { env: 'test' as const, adminToken: undefined, publicUrl: url, environment: {}, encryptionKeySource: 'environment' as const };
   const deps = storeBackedDeps({ config, log, database: db, plugins: [{ id: 'hubspot', displayName: 'HubSpot', scopes: [], panelLocations: [], settings: [] }], frameAncestors: [] });
-  const server = await startServer({ ...deps, installs, summaries, webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => null }) }, { port, host: '127.0.0.1' });
+  const checkpointDir = mkdtempSync(join(tmpdir(), 'll-stack-checkpoints-'));
+  const ledger = createLedgerService({ sql: db.sql, checkpointDir, signingKey: Buffer.alloc(32, 12) });
+  const server = await startServer({ ...deps, installs, summaries, ledger, webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => null }) }, { port, host: '127.0.0.1' });
   const sync = createSyncServices({ sql: db.sql, plugins, encryptionKey: stackKey, log, leaseMs: 30_000, defaultIncrementalEveryMs: 60_000, timeScale: 50 });
   return {
     url,
@@ -58,6 +65,7 @@ export async function startStack(emulator: RunningHubspotEmulator, settings: Rec
     server,
     sync,
     installs,
+    ledger,
     close: async () => {
       await server.close();
       await db.close();

@@ -1,0 +1,87 @@
+/**
+ * `ledgerline verify` as an auditor runs it: after the demo has installed and synced the HubSpot
+ * sandbox, every chain is intact; after someone with database superuser rights rewrites an entry
+ * behind Ledgerline's back, verify exits 1 and names it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../core/store/index.ts';
+
+const cli = fileURLToPath(new URL('../../core/cli/main.ts', import.meta.url));
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, DATABASE_URL: undefined, LOG_LEVEL: 'error', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Serves until the demo's backfill has put activities on the ledger, then stops. */
+async function serveUntilSynced(env: Record<string, string>): Promise<void> {
+  const child = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, DATABASE_URL: undefined, LOG_LEVEL: 'warn', PORT: '0', LEDGERLINE_LEDGER_CHECKPOINT_SECONDS: '1', ...env } });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /running at (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const page = (await (await fetch(`${url}/api/v1/tenants/default/ledger?kind=activity&limit=1`)).json()) as { entries: unknown[] };
+    if (page.entries.length > 0) break;
+    if (Date.now() > deadline) throw new Error('no activity reached the ledger within a minute');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+describe('ledgerline verify', () => {
+  it('reports intact chains, then names the entry a superuser rewrote and exits 1', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'll-verify-'));
+    const env = { LEDGERLINE_DATA_DIR: dataDir };
+    await serveUntilSynced(env);
+
+    const intact = await run(['verify'], env);
+    expect(intact.stderr).toBe('');
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toMatch(/^default: [\d,]+ of [\d,]+ entries verified, \d+ signed checkpoints? \(newest at entry [\d,]+\) — intact$/m);
+    expect(intact.stdout).toContain('All chains intact.');
+
+    const db = await openDatabase({ dataDir });
+    try {
+      await db.sql.transaction(async (tx) => {
+        await tx.query(`alter table ledger_entry disable trigger ledger_entry_append_only`);
+        await tx.query(`update ledger_entry set body = jsonb_set(body, '{summary}', '"rewritten"') where seq = 5`);
+        await tx.query(`alter table ledger_entry enable trigger ledger_entry_append_only`);
+      });
+    } finally {
+      await db.close();
+    }
+    const broken = await run(['verify', '--json'], env);
+    expect(broken.code).toBe(1);
+    const report = JSON.parse(broken.stdout) as { ok: boolean; tenants: { tenant: string; ok: boolean; verified: number; firstBreak: { seq: number; reason: string } }[] };
+    expect(report.ok).toBe(false);
+    expect(report.tenants[0]).toMatchObject({ tenant: 'default', ok: false, verified: 4, firstBreak: { seq: 5, reason: 'entry 5 was altered: its content does not match its hash' } });
+  });
+
+  it('refuses an unmigrated database with a clear message', async () => {
+    const result = await run(['verify'], { LEDGERLINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'll-verify-')) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/pending migrations; run `ledgerline migrate` first/);
+  });
+});
