@@ -3,8 +3,9 @@
  *
  * Pushes N platform records through the whole ingest path — validate the raw shape, map to
  * canonical records, content hash, set-based upsert of source records + append of activities, and
- * the checkpoint committed with each page under the sync lease — then, in the same run and the same
- * database, COPYs exactly the same rows into bare tables of the same shape. ratio = pipeline rows/s
+ * the ledger entry of every activity, and the checkpoint committed with each page under the sync
+ * lease — then, in the same run and the same database, COPYs exactly the same rows (ledger rows
+ * with their hashes) into bare tables of the same shape. ratio = pipeline rows/s
  * ÷ COPY rows/s (the physical limit of getting these rows into PostgreSQL from one client).
  *
  * DATABASE_URL set: a throw-away database on that server. Unset: the embedded PGlite default.
@@ -78,17 +79,25 @@ export async function run(argv: string[]): Promise<BenchResult> {
     );
     const pipelineMs = performance.now() - pipelineStart;
     if (summary.outcome !== 'succeeded') throw new Error(`pipeline run ${summary.outcome}: ${summary.error?.message ?? ''}`);
-    const [counts] = await db.sql.query<{ records: string; activities: string }>(
-      `select (select count(*) from source_record where installation_id = $1) as records, (select count(*) from activity where installation_id = $1) as activities`,
-      [installationId],
+    const [counts] = await db.sql.query<{ records: string; activities: string; ledger: string }>(
+      `select (select count(*) from source_record where installation_id = $1) as records, (select count(*) from activity where installation_id = $1) as activities,
+              (select count(*) from ledger_entry where tenant_id = $2) as ledger`,
+      [installationId, tenantId],
     );
-    const rows = Number(counts!.records) + Number(counts!.activities);
+    const rows = Number(counts!.records) + Number(counts!.activities) + Number(counts!.ledger);
     say(`pipeline: ${rows.toLocaleString('en-US')} rows in ${(pipelineMs / 1000).toFixed(2)} s`);
 
     // 2. The same rows, precomputed, COPYed into bare tables of the same shape (no indexes or keys).
     const prepared = prepareRecords(stream, raws);
     await db.sql.query(`create table bench_source_record (like source_record including defaults)`);
     await db.sql.query(`create table bench_activity (like activity including defaults)`);
+    await db.sql.query(`create table bench_ledger_entry (like ledger_entry including defaults)`);
+    // The ledger rows exactly as the pipeline stored them (hashes included), read before the clock starts.
+    const ledgerRows = await db.sql.query<{ line: string }>(
+      `select concat_ws(',', tenant_id, seq, '"' || replace(kind, '"', '""') || '"', '"' || replace(body::text, '"', '""') || '"', coalesce(corrects::text, '\\N'), recorded_at, '\\x' || encode(prev_hash, 'hex'), '\\x' || encode(hash, 'hex')) || chr(10) as line
+         from ledger_entry where tenant_id = $1 order by seq`,
+      [tenantId],
+    );
     const sourceCsv = function* (): Generator<string> {
       for (const r of prepared.records) {
         yield [tenantId, installationId, r.source.objectType, r.source.externalId, r.source.updatedAt!.toISOString(), contentHash(r.source.payload), JSON.stringify(r.source.payload), JSON.stringify(r.mapped)]
@@ -104,6 +113,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
       }
     };
     const sourceCopy = `copy bench_source_record (tenant_id, installation_id, object_type, external_id, platform_updated_at, content_hash, payload, canonical)`;
+    const ledgerCopy = `copy bench_ledger_entry (tenant_id, seq, kind, body, corrects, recorded_at, prev_hash, hash)`;
     const activityCopy = `copy bench_activity (tenant_id, installation_id, kind, category, occurred_at, subject_kind, subject_object_type, subject_external_id, source_object_type, source_external_id, discriminator, amount, currency, summary, attributes)`;
     const csv = `with (format csv, null '\\N')`;
     const copyStart = performance.now();
@@ -111,18 +121,20 @@ export async function run(argv: string[]): Promise<BenchResult> {
       // PGlite's wire server does not implement COPY FROM STDIN; its own COPY reads a blob in process.
       await db.pglite.query(`${sourceCopy} from '/dev/blob' ${csv}`, [], { blob: new Blob([...sourceCsv()]) });
       await db.pglite.query(`${activityCopy} from '/dev/blob' ${csv}`, [], { blob: new Blob([...activityCsv()]) });
+      await db.pglite.query(`${ledgerCopy} from '/dev/blob' ${csv}`, [], { blob: new Blob(ledgerRows.map((r) => r.line)) });
     } else {
       const client = new pg.Client({ connectionString: db.connectionUrl });
       await client.connect();
       try {
         await pipeline(Readable.from(sourceCsv()), client.query(copyFrom(`${sourceCopy} from stdin ${csv}`)));
         await pipeline(Readable.from(activityCsv()), client.query(copyFrom(`${activityCopy} from stdin ${csv}`)));
+        await pipeline(Readable.from(ledgerRows.map((r) => r.line)), client.query(copyFrom(`${ledgerCopy} from stdin ${csv}`)));
       } finally {
         await client.end();
       }
     }
     const copyMs = performance.now() - copyStart;
-    const [copied] = await db.sql.query<{ n: string }>(`select (select count(*) from bench_source_record) + (select count(*) from bench_activity) as n`);
+    const [copied] = await db.sql.query<{ n: string }>(`select (select count(*) from bench_source_record) + (select count(*) from bench_activity) + (select count(*) from bench_ledger_entry) as n`);
     if (Number(copied!.n) !== rows) throw new Error(`COPY stored ${copied!.n} rows, the pipeline ${rows}`);
     say(`COPY: ${rows.toLocaleString('en-US')} rows in ${(copyMs / 1000).toFixed(2)} s`);
 

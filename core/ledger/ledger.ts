@@ -97,23 +97,37 @@ export async function appendEntries(exec: LedgerExecutor, tenantId: string, inpu
   return entries;
 }
 
-/** Reads entries `(afterSeq, afterSeq + limit]` of a tenant's chain, in order. */
-export async function readEntries(exec: LedgerExecutor, tenantId: string, afterSeq: number, limit: number): Promise<LedgerEntry[]> {
+/**
+ * Reads the entries whose sequence numbers lie in `(afterSeq, afterSeq + span]`, in order: a
+ * bounded range of the primary key, so a walk over the whole chain reads each row once whatever
+ * the planner's statistics say. Missing numbers simply leave the range short.
+ */
+export async function readEntries(exec: LedgerExecutor, tenantId: string, afterSeq: number, span: number): Promise<LedgerEntry[]> {
   const rows = await exec(
-    `select seq::text as seq, kind, body, corrects::text as corrects, recorded_at, encode(prev_hash, 'hex') as prev_hash, encode(hash, 'hex') as hash
-       from ledger_entry e where e.tenant_id = $1 and e.seq > $2 order by e.seq limit $3`,
-    [tenantId, afterSeq, limit],
+    `select seq::text as seq_text, kind, body, corrects::text as corrects_text, recorded_at, encode(prev_hash, 'hex') as prev_hex, encode(hash, 'hex') as hash_hex
+       from ledger_entry e where e.tenant_id = $1 and e.seq > $2 and e.seq <= $2 + $3 order by e.seq`,
+    [tenantId, afterSeq, span],
   );
-  return rows.map((r) => ({
+  return rows.map(entryOf(tenantId));
+}
+
+/** The highest sequence number stored for a tenant (0 when none). */
+export async function lastStoredSeq(exec: LedgerExecutor, tenantId: string): Promise<number> {
+  const [row] = await exec(`select coalesce(max(seq), 0)::text as seq from ledger_entry where tenant_id = $1`, [tenantId]);
+  return Number(row?.seq ?? 0);
+}
+
+function entryOf(tenantId: string): (r: Record<string, unknown>) => LedgerEntry {
+  return (r) => ({
     tenantId,
-    seq: Number(r.seq),
+    seq: Number(r.seq_text),
     kind: String(r.kind),
     body: r.body as Record<string, unknown>,
-    corrects: r.corrects === null ? null : Number(r.corrects),
+    corrects: r.corrects_text === null ? null : Number(r.corrects_text),
     recordedAt: new Date(r.recorded_at as string | Date).toISOString(),
-    prevHash: Buffer.from(String(r.prev_hash), 'hex'),
-    hash: Buffer.from(String(r.hash), 'hex'),
-  }));
+    prevHash: Buffer.from(String(r.prev_hex), 'hex'),
+    hash: Buffer.from(String(r.hash_hex), 'hex'),
+  });
 }
 
 export interface EntryQuery {
@@ -136,16 +150,7 @@ export async function listEntries(exec: LedgerExecutor, tenantId: string, query:
       order by e.seq limit $6`,
     [tenantId, query.after ?? 0, query.kind ?? null, query.driver?.objectType ?? null, query.driver?.externalId ?? null, Math.min(Math.max(query.limit ?? 100, 1), 1000)],
   );
-  return rows.map((r) => ({
-    tenantId,
-    seq: Number(r.seq_text),
-    kind: String(r.kind),
-    body: r.body as Record<string, unknown>,
-    corrects: r.corrects_text === null ? null : Number(r.corrects_text),
-    recordedAt: new Date(r.recorded_at as string | Date).toISOString(),
-    prevHash: Buffer.from(String(r.prev_hex), 'hex'),
-    hash: Buffer.from(String(r.hash_hex), 'hex'),
-  }));
+  return rows.map(entryOf(tenantId));
 }
 
 /** An entry as the API and the CLI show it. */

@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { checkpointSignatureValid, readCheckpointFiles } from './checkpoints.ts';
-import { entryHash, genesisHash, readEntries, type LedgerEntry, type LedgerExecutor } from './ledger.ts';
+import { entryHash, genesisHash, lastStoredSeq, readEntries, type LedgerEntry, type LedgerExecutor } from './ledger.ts';
 
 export interface ChainBreak {
   /** The first entry that fails verification. */
@@ -81,9 +81,12 @@ export async function verifyChain(exec: LedgerExecutor, tenantId: string, option
   let prev = genesisHash;
   let lastSeq = 0;
   let lastGoodCheckpoint = 0;
-  walk: for (;;) {
-    const batch = await readEntries(exec, tenantId, lastSeq, batchSize);
-    if (batch.length === 0) break;
+  const storedUpTo = await lastStoredSeq(exec, tenantId);
+  // The next range is read while this one is hashed: the database and the hashing overlap.
+  let next = storedUpTo > 0 ? readEntries(exec, tenantId, 0, batchSize) : null;
+  walk: for (let after = 0; after < storedUpTo; after += batchSize) {
+    const batch = await next!;
+    next = after + batchSize < storedUpTo ? readEntries(exec, tenantId, after + batchSize, batchSize) : null;
     for (const entry of batch) {
       const broken = checkEntry(entry, verified + 1, prev);
       if (broken) {
@@ -107,9 +110,15 @@ export async function verifyChain(exec: LedgerExecutor, tenantId: string, option
         lastGoodCheckpoint = entry.seq;
       }
     }
+    // A range that ends short of its end inside the stored span: the next number is missing.
+    if (verified < Math.min(after + batchSize, storedUpTo)) {
+      firstBreak = { seq: verified + 1, reason: `entry ${verified + 1} is missing (the chain jumps from ${verified} to a later entry)` };
+      break;
+    }
     options.onProgress?.(verified);
-    if (batch.length < batchSize) break;
   }
+  // A read started for a range the walk did not reach is awaited, so nothing is left running.
+  await next?.catch(() => undefined);
   if (!firstBreak) {
     const beyond = [...wanted.values()].filter((f) => f.seq > lastSeq).sort((a, b) => a.seq - b.seq)[0];
     if (beyond?.checkpoint) {
