@@ -36,9 +36,10 @@ function serialize(value: unknown, path: string): string {
 }
 
 /** Thrown by the fast path; the careful path then says where and why. */
-const notJson = Symbol('not JSON');
+const notJson = new Error('not JSON');
 
 // Most strings need no escaping: quote those directly, and only the rest through JSON.stringify.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
 const needsEscape = /["\\\u0000-\u001f]/;
 const quote = (text: string): string => (needsEscape.test(text) ? JSON.stringify(text) : `"${text}"`);
 /** Member names repeat from entry to entry: quote each once. */
