@@ -11,7 +11,9 @@ export interface Command {
   readonly summary: string;
   readonly usage?: string;
   readonly options: Readonly<Record<string, CommandOption>>;
-  run(values: Readonly<Record<string, string | boolean | undefined>>): Promise<number>;
+  /** Words after the command (a subcommand, a record), for commands that take them. */
+  readonly positionals?: { readonly min: number; readonly max: number };
+  run(values: Readonly<Record<string, string | boolean | undefined>>, positionals: readonly string[]): Promise<number>;
 }
 
 /** Validates parsed flags with a command's schema; errors name the flag (`--installation: …`). */
@@ -22,6 +24,7 @@ export function parseArguments<T>(schema: z.ZodType<T>, values: Readonly<Record<
 }
 
 import { hubspotProjectCommand } from './hubspot-project-command.ts';
+import { identityCommand } from './identity-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { statusCommand } from './status-command.ts';
@@ -36,5 +39,6 @@ export const commands: Readonly<Record<string, Command>> = {
   sync: syncCommand,
   worker: workerCommand,
   verify: verifyCommand,
+  identity: identityCommand,
   'hubspot-project': hubspotProjectCommand,
 };

@@ -53,15 +53,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   const config: ParseArgsConfig = {
     args: [...rest],
     strict: true,
-    allowPositionals: false,
+    allowPositionals: command.positionals !== undefined,
     options: {
       help: { type: 'boolean' },
       ...Object.fromEntries(Object.entries(command.options).map(([flag, o]) => [flag, { type: o.type }])),
     },
   };
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs(config).values as Record<string, string | boolean | undefined>;
+    const parsed = parseArgs(config);
+    values = parsed.values as Record<string, string | boolean | undefined>;
+    positionals = parsed.positionals;
+    const range = command.positionals ?? { min: 0, max: 0 };
+    if (!values.help && (positionals.length < range.min || positionals.length > range.max)) {
+      throw new Error(positionals.length < range.min ? 'missing arguments' : `unexpected argument '${positionals[range.max]}'`);
+    }
   } catch (error) {
     console.error(`ledgerline ${name}: ${(error as Error).message}\n\n${commandHelp(name, command)}`);
     return exitCodes.usage;
@@ -71,7 +78,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    return await command.run(values);
+    return await command.run(values, positionals);
   } catch (thrown) {
     const error = toLedgerlineError(thrown);
     if (error.code === 'LL_INVALID_CONFIG') {

@@ -12,6 +12,7 @@ import { installSandboxes } from './sandboxes.ts';
 import { createInstallService } from '../install/install-service.ts';
 import { createSummaryService } from '../panels/summary-service.ts';
 import { createLedgerService, scheduleCheckpoints } from '../ledger/ledger-service.ts';
+import { scheduleIdentity } from '../identity/identity-store.ts';
 
 /** What the console shows of a plugin: never a setting's value. */
 export function pluginSummary(plugin: LoadedPlugin): PluginSummary {
@@ -40,6 +41,7 @@ export const serveCommand: Command = {
     let worker: RunningSyncWorker | null = null;
     let server: RunningServer | null = null;
     let checkpoints: { stop(): Promise<void> } | null = null;
+    let identities: { stop(): Promise<void> } | null = null;
     try {
       // The embedded default is one organisation's Ledgerline: give it a tenant to install into.
       const defaultTenant = db.embedded || runtime.sandboxes.length > 0 ? await createTenantDirectory(() => db.fork()).ensure({ slug: 'default', name: 'Default tenant' }) : null;
@@ -80,6 +82,7 @@ export const serveCommand: Command = {
         worker = await startSyncWorker({ engine: runtime.sync.engine, queue, sql: db.sql, log, concurrency: config.syncConcurrency });
       }
       checkpoints = scheduleCheckpoints(ledger, config.ledgerCheckpointSeconds * 1000, log);
+      identities = scheduleIdentity(db.sql, config.identityIntervalSeconds * 1000, log);
       const where = db.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
       console.log(`Ledgerline is running at ${server.url} (console at ${config.publicUrl}/) on the ${where}${worker ? ', with a sync worker' : ''}. Ctrl-C stops it.`);
       const reason = await stop.stopped;
@@ -89,6 +92,7 @@ export const serveCommand: Command = {
       // Also when starting failed part-way: nothing may keep polling a database about to close.
       stop.dispose();
       await worker?.stop();
+      await identities?.stop();
       await checkpoints?.stop();
       await queue?.stop();
       await server?.close();

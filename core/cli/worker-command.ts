@@ -1,4 +1,5 @@
 import { createLedgerService, scheduleCheckpoints } from '../ledger/ledger-service.ts';
+import { scheduleIdentity } from '../identity/identity-store.ts';
 import { openSyncQueue, startSyncWorker } from '../sync/index.ts';
 import type { Command } from './commands.ts';
 import { untilSignal } from './process-signals.ts';
@@ -21,10 +22,12 @@ export const workerCommand: Command = {
       });
       const ledger = createLedgerService({ sql: runtime.db.sql, checkpointDir: runtime.config.ledgerCheckpointDir, signingKey: runtime.config.ledgerSigningKey });
       const checkpoints = scheduleCheckpoints(ledger, runtime.config.ledgerCheckpointSeconds * 1000, runtime.log);
+      const identities = scheduleIdentity(runtime.db.sql, runtime.config.identityIntervalSeconds * 1000, runtime.log);
       runtime.log.info({ concurrency: runtime.config.syncConcurrency, plugins: runtime.plugins.map((p) => p.connector.id) }, 'sync worker running');
       const reason = await stop.stopped;
       runtime.log.info({ reason }, 'sync worker stopping');
       await worker.stop();
+      await identities.stop();
       await checkpoints.stop();
       await queue.stop();
       return 0;

@@ -82,6 +82,11 @@ export const settings = {
     default: '300',
     doc: 'How often serve and worker write a checkpoint for each tenant whose ledger grew.',
   },
+  LEDGERLINE_IDENTITY_INTERVAL_SECONDS: {
+    schema: z.coerce.number().int().min(1),
+    default: '60',
+    doc: 'How often serve and worker re-resolve identities for tenants whose synced records changed.',
+  },
   LEDGERLINE_AUTO_MIGRATE: { schema: booleanFlag, default: 'true', doc: 'Apply pending migrations when the server starts.' },
   LEDGERLINE_MANIFEST: { schema: z.string().min(1), default: './plugin.manifest.json', doc: 'Path of the plugin manifest.' },
   LEDGERLINE_INLINE_WORKER: {
@@ -127,6 +132,7 @@ export interface Config {
   readonly ledgerSigningKeySource: 'environment' | 'data-dir';
   readonly ledgerCheckpointDir: string;
   readonly ledgerCheckpointSeconds: number;
+  readonly identityIntervalSeconds: number;
   readonly autoMigrate: boolean;
   readonly manifestPath: string;
   readonly logLevel: SettingValues['LOG_LEVEL'];
@@ -191,6 +197,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ledgerSigningKeySource: signing.source,
     ledgerCheckpointDir: resolve(s.LEDGERLINE_LEDGER_CHECKPOINT_DIR ?? join(dataDir, 'ledger-checkpoints')),
     ledgerCheckpointSeconds: s.LEDGERLINE_LEDGER_CHECKPOINT_SECONDS,
+    identityIntervalSeconds: s.LEDGERLINE_IDENTITY_INTERVAL_SECONDS,
     autoMigrate: s.LEDGERLINE_AUTO_MIGRATE,
     manifestPath: resolve(s.LEDGERLINE_MANIFEST),
     logLevel: s.LOG_LEVEL,

@@ -7,6 +7,7 @@ import { Migration20261122000100_sync } from './Migration20261122000100_sync.ts'
 import { Migration20261122000200_activity_timelines } from './Migration20261122000200_activity_timelines.ts';
 import { Migration20261123000300_install } from './Migration20261123000300_install.ts';
 import { Migration20261123000400_ledger } from './Migration20261123000400_ledger.ts';
+import { Migration20261123000500_identity } from './Migration20261123000500_identity.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -14,4 +15,5 @@ export const migrations = [
   { name: 'Migration20261122000200_activity_timelines', class: Migration20261122000200_activity_timelines },
   { name: 'Migration20261123000300_install', class: Migration20261123000300_install },
   { name: 'Migration20261123000400_ledger', class: Migration20261123000400_ledger },
+  { name: 'Migration20261123000500_identity', class: Migration20261123000500_identity },
 ];

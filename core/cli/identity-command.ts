@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { explainRecord, resolveTenant } from '../identity/identity-store.ts';
+import { invalidInput } from '../errors/index.ts';
+import { createTenantDirectory } from '../store/index.ts';
+import { parseArguments, type Command } from './commands.ts';
+import { openRuntime } from './runtime.ts';
+
+const Args = z.strictObject({
+  tenant: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a tenant slug').optional(),
+  installation: z.uuid('must be an installation id (a UUID)').optional(),
+  json: z.boolean().optional(),
+});
+
+export const identityCommand: Command = {
+  summary: 'Identity resolution: `resolve` recomputes profiles now; `explain <objectType>/<externalId>` prints why a record belongs to its profile',
+  usage: 'resolve [--tenant SLUG] | explain --tenant SLUG <objectType>/<externalId> [--installation ID] [--json]',
+  positionals: { min: 1, max: 2 },
+  options: {
+    tenant: { type: 'string', valueName: 'slug', doc: 'The tenant (all tenants for resolve when omitted)' },
+    installation: { type: 'string', valueName: 'id', doc: 'Only the record of this installation' },
+    json: { type: 'boolean', doc: 'Machine-readable output' },
+  },
+  async run(values, positionals) {
+    const args = parseArguments(Args, values);
+    const [action, record] = positionals;
+    if (action !== 'resolve' && action !== 'explain') throw invalidInput('arguments', [{ path: ['action'], message: `unknown action '${action}': use resolve or explain` }]);
+    if (action === 'explain' && (!record || !/^[^/]+\/.+$/.test(record) || !args.tenant)) {
+      throw invalidInput('arguments', [{ path: ['record'], message: 'explain needs --tenant and a record as <objectType>/<externalId>, e.g. contact/1000001' }]);
+    }
+    const runtime = await openRuntime({ name: 'identity', migrate: false });
+    try {
+      const tenants = (await createTenantDirectory(() => runtime.db.fork()).list()).filter((t) => !args.tenant || t.slug === args.tenant);
+      if (args.tenant && tenants.length === 0) {
+        console.error(`ledgerline identity: no tenant ${args.tenant}`);
+        return 1;
+      }
+      if (action === 'resolve') {
+        for (const tenant of tenants) {
+          const result = await resolveTenant(runtime.db.sql, tenant.id);
+          console.log(args.json ? JSON.stringify({ tenant: tenant.slug, ...result }) : `${tenant.slug}: ${result.records} records → ${result.profiles} profiles (${result.merged} merged, ${result.split} split), ${result.reviews} to review`);
+        }
+        return 0;
+      }
+      const slash = record!.indexOf('/');
+      const explained = await explainRecord(runtime.db.sql, tenants[0]!.id, record!.slice(0, slash), record!.slice(slash + 1), args.installation);
+      if (explained.length === 0) {
+        console.error(`ledgerline identity: ${record} has no profile in ${args.tenant} (not synced, or not resolved yet: run \`ledgerline identity resolve\`)`);
+        return 1;
+      }
+      if (args.json) console.log(JSON.stringify(explained, null, 2));
+      else {
+        for (const e of explained) {
+          console.log(`${e.record} belongs to ${e.kind} profile ${e.profileId}${e.displayName ? ` (${e.displayName})` : ''}, named after ${e.anchor}:`);
+          for (const m of e.members) {
+            console.log(`  ${m.key}${m.key === e.anchor ? '  — anchor' : ''}${m.evidence ? `  — ${m.evidence.rule} ${m.evidence.value}, joined to ${m.evidence.with}` : ''}`);
+          }
+          for (const r of e.reviews) console.log(`  to review: ${r.rule} ${r.value} (${r.records.join(', ')}): ${r.reason}`);
+        }
+      }
+      return 0;
+    } finally {
+      await runtime.close();
+    }
+  },
+};

@@ -1,0 +1,95 @@
+/**
+ * Identity resolution over what syncs stored, in the database: profiles across installations,
+ * merges, splits and review items on the ledger, nothing logged again when nothing changed, and
+ * the explanation an admin reads.
+ */
+import { expect, it } from 'vitest';
+import { describeOnTestDatabases, seedInstallation } from '../../test/support/database.ts';
+import { listEntries } from '../ledger/ledger.ts';
+import { verifyChain } from '../ledger/verify.ts';
+import type { Database } from '../store/index.ts';
+import { explainRecord, profileId, resolveTenant, tenantsToResolve } from './identity-store.ts';
+
+async function person(db: Database, tenantId: string, installationId: string, objectType: string, id: string, fields: Record<string, unknown>): Promise<void> {
+  await db.sql.query(
+    `insert into source_record (tenant_id, installation_id, object_type, external_id, content_hash, payload, canonical) values ($1, $2, $3, $4, 'h', '{}', $5)
+     on conflict (installation_id, object_type, external_id) do update set canonical = excluded.canonical, last_changed_at = now()`,
+    [tenantId, installationId, objectType, id, JSON.stringify({ persons: [{ source: { objectType, externalId: id }, mergedFrom: [], ...fields }] })],
+  );
+}
+
+describeOnTestDatabases('identity resolution in the store', (db) => {
+  it('resolves a person across two installations, records the merge with its evidence once, and explains it', async () => {
+    const hub = await seedInstallation(db(), { platform: 'hubspot' });
+    const [zen] = await db().sql.query<{ id: string }>(
+      `insert into installation (tenant_id, platform, platform_account_id, display_name, api_base_url) values ($1, 'zendesk', 'acme', 'Acme support', 'http://127.0.0.1:9') returning id`,
+      [hub.tenantId],
+    );
+    const t = hub.tenantId;
+    await person(db(), t, hub.installationId, 'contact', '1001', { email: 'maya@birch.example', displayName: 'Maya Ortiz', phone: '+4930123456' });
+    await person(db(), t, zen!.id, 'user', '77', { email: 'MAYA@birch.example', emailVerified: true });
+    await person(db(), t, hub.installationId, 'contact', '1002', { email: 'pat@birch.example', displayName: 'Pat' });
+    await person(db(), t, hub.installationId, 'contact', '1003', { phone: '+4930123456', displayName: 'Maya (old)' });
+    expect(await tenantsToResolve(db().sql)).toContain(t);
+
+    expect(await resolveTenant(db().sql, t)).toEqual({ records: 4, profiles: 3, merged: 1, split: 0, reviews: 1 });
+    expect(await tenantsToResolve(db().sql)).not.toContain(t);
+    const mayaKeys = [`${hub.installationId}/contact/1001`, `${zen!.id}/user/77`];
+    // The profile is named after its smallest record key (installation ids are random here).
+    const [anchor, other] = [...mayaKeys].sort() as [string, string];
+    const members = await db().sql.query<{ key: string; profile_id: string; rule: string | null }>(
+      `select installation_id || '/' || object_type || '/' || external_id as key, profile_id, rule from identity_member where tenant_id = $1 order by 1`,
+      [t],
+    );
+    const maya = profileId(t, anchor);
+    expect(members.filter((m) => m.profile_id === maya).map((m) => [m.key, m.rule])).toEqual([
+      [anchor, null],
+      [other, 'verified-email'],
+    ]);
+    const [profile] = await db().sql.query<{ display_name: string; primary_email: string }>(`select display_name, primary_email from person where id = $1 and tenant_id = $2`, [maya, t]);
+    expect(profile).toEqual({ display_name: 'Maya Ortiz', primary_email: 'maya@birch.example' });
+
+    const identityEntries = (await listEntries((s, p) => db().sql.query(s, p), t, { limit: 100 })).filter((e) => e.kind.startsWith('identity.'));
+    expect(identityEntries.map((e) => e.kind)).toEqual(['identity.merged', 'identity.review_opened']);
+    expect(identityEntries[0]!.body).toEqual({
+      profileId: maya,
+      kind: 'person',
+      anchor,
+      members: [
+        { record: anchor, rule: 'anchor' },
+        { record: other, rule: 'verified-email', value: 'maya@birch.example', with: anchor },
+      ],
+    });
+    // The phone would join contact 1003 to contact 1001: HubSpot keeps them apart, so it is a review item.
+    expect(identityEntries[1]!.body).toMatchObject({ rule: 'phone', value: '+4930123456', records: expect.arrayContaining([`${hub.installationId}/contact/1001`, `${hub.installationId}/contact/1003`]) });
+
+    // Nothing changed: nothing new on the ledger.
+    await resolveTenant(db().sql, t);
+    expect((await listEntries((s, p) => db().sql.query(s, p), t, { limit: 100 })).filter((e) => e.kind.startsWith('identity.'))).toHaveLength(2);
+
+    const [explained] = await explainRecord(db().sql, t, 'user', '77');
+    expect(explained).toMatchObject({ profileId: maya, kind: 'person', anchor, displayName: 'Maya Ortiz' });
+    expect(explained!.members.map((m) => [m.key, m.evidence?.rule ?? 'anchor'])).toEqual([
+      [anchor, 'anchor'],
+      [other, 'verified-email'],
+    ]);
+    expect(explained!.reviews).toEqual([expect.objectContaining({ rule: 'phone', value: '+4930123456' })]);
+  });
+
+  it('records a split when a changed record no longer matches, and the ledger still verifies', async () => {
+    const hub = await seedInstallation(db(), { platform: 'hubspot' });
+    const shop = await db().sql.query<{ id: string }>(
+      `insert into installation (tenant_id, platform, platform_account_id, display_name, api_base_url) values ($1, 'shopify', 'acme.myshopify.com', 'Acme shop', 'http://127.0.0.1:9') returning id`,
+      [hub.tenantId],
+    );
+    const t = hub.tenantId;
+    await person(db(), t, hub.installationId, 'contact', '1', { email: 'lee@birch.example' });
+    await person(db(), t, shop[0]!.id, 'customer', '9', { email: 'lee@birch.example' });
+    await resolveTenant(db().sql, t);
+    await person(db(), t, shop[0]!.id, 'customer', '9', { email: 'lee.other@birch.example' });
+    expect(await resolveTenant(db().sql, t)).toMatchObject({ profiles: 2, merged: 0, split: 1 });
+    const kinds = (await listEntries((s, p) => db().sql.query(s, p), t, { limit: 100 })).map((e) => e.kind);
+    expect(kinds).toEqual(['identity.merged', 'identity.split']);
+    expect((await verifyChain((s, p) => db().sql.query(s, p), t)).ok).toBe(true);
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * Resolves a tenant's identities from what its syncs stored and keeps the result: one row per
+ * source record naming its profile, rule and evidence; `person` and `account` rows named by their
+ * anchor (the same id every time the same records resolve together); review items; and, on the
+ * tenant's ledger, every merge and split with its evidence and every new review item.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from '../contract/index.ts';
+import { toLedgerlineError } from '../errors/index.ts';
+import { appendEntries, type LedgerEntryInput } from '../ledger/ledger.ts';
+import type { SqlSession } from '../store/sql-session.ts';
+import { keyOf, resolveIdentities, type IdentityRecord, type Profile, type ResolveOptions } from './resolve.ts';
+
+interface CanonicalRow {
+  installation_id: string;
+  object_type: string;
+  external_id: string;
+  canonical: {
+    persons?: { source?: { objectType: string; externalId: string }; email?: string | null; emailVerified?: boolean | null; phone?: string | null; displayName?: string | null; mergedFrom?: string[] }[];
+    accounts?: { source?: { objectType: string; externalId: string }; domain?: string | null; name?: string | null; mergedFrom?: string[] }[];
+  } | null;
+}
+
+/** The profile id: a UUID derived from the tenant and the anchor record, stable across runs. */
+export function profileId(tenantId: string, anchor: string): string {
+  const h = createHash('sha256').update(`${tenantId}\u0000${anchor}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface ResolveSummary {
+  readonly records: number;
+  readonly profiles: number;
+  readonly merged: number;
+  readonly split: number;
+  readonly reviews: number;
+}
+
+export async function resolveTenant(sql: SqlSession, tenantId: string, options: ResolveOptions = {}): Promise<ResolveSummary> {
+  return sql.transaction(async (tx) => {
+    // One resolution per tenant at a time, whichever process runs it.
+    await tx.query(`select pg_advisory_xact_lock(hashtext('ledgerline:identity:' || $1::text))`, [tenantId]);
+    const rows = await tx.query<CanonicalRow>(
+      `select installation_id, object_type, external_id, canonical from source_record
+        where tenant_id = $1 and deleted_at is null and canonical is not null`,
+      [tenantId],
+    );
+    const names = new Map<string, { displayName: string | null; email: string | null; name: string | null; domain: string | null }>();
+    const records: IdentityRecord[] = [];
+    for (const row of rows) {
+      const key = { installationId: row.installation_id, objectType: row.object_type, externalId: row.external_id };
+      const person = row.canonical?.persons?.find((p) => !p.source || (p.source.objectType === row.object_type && p.source.externalId === row.external_id));
+      const account = row.canonical?.accounts?.find((a) => !a.source || (a.source.objectType === row.object_type && a.source.externalId === row.external_id));
+      if (person) {
+        records.push({ key, kind: 'person', email: person.email ?? null, emailVerified: person.emailVerified ?? null, phone: person.phone ?? null, mergedFrom: person.mergedFrom ?? [] });
+        names.set(keyOf(key), { displayName: person.displayName ?? null, email: person.email?.trim().toLowerCase() ?? null, name: null, domain: null });
+      } else if (account) {
+        records.push({ key, kind: 'account', domain: account.domain ?? null, mergedFrom: account.mergedFrom ?? [] });
+        names.set(keyOf(key), { displayName: null, email: null, name: account.name ?? null, domain: account.domain ?? null });
+      }
+    }
+    const { profiles, reviews } = resolveIdentities(records, options);
+
+    const previous = new Map(
+      (await tx.query<{ key: string; profile_id: string }>(`select installation_id || '/' || object_type || '/' || external_id as key, profile_id from identity_member where tenant_id = $1`, [tenantId])).map((r) => [r.key, r.profile_id]),
+    );
+    const now = new Map<string, string>();
+    for (const p of profiles) for (const m of p.members) now.set(m.key, profileId(tenantId, p.anchor));
+
+    const entries: LedgerEntryInput[] = [];
+    const evidenceOf = (p: Profile) => p.members.map((m) => ({ record: m.key, ...(m.evidence ? { rule: m.evidence.rule, value: m.evidence.value, with: m.evidence.with } : { rule: 'anchor' }) }));
+    for (const p of profiles) {
+      if (p.members.length < 2) continue;
+      const before = new Set(p.members.map((m) => previous.get(m.key) ?? `new:${m.key}`));
+      const together = before.size === 1 && !p.members.some((m) => !previous.has(m.key));
+      if (!together) entries.push({ kind: 'identity.merged', body: { profileId: profileId(tenantId, p.anchor), kind: p.kind, anchor: p.anchor, members: evidenceOf(p) } });
+    }
+    const previousProfiles = new Map<string, string[]>();
+    for (const [key, id] of previous) previousProfiles.set(id, [...(previousProfiles.get(id) ?? []), key]);
+    let split = 0;
+    for (const [id, members] of previousProfiles) {
+      const after = new Set(members.map((m) => now.get(m) ?? 'gone'));
+      if (members.length > 1 && after.size > 1) {
+        split += 1;
+        entries.push({ kind: 'identity.split', body: { profileId: id, into: [...after].sort(), records: members.sort() } });
+      }
+    }
+    const openReviews = new Set((await tx.query<{ id: string }>(`select kind || '|' || rule || '|' || value as id from identity_review where tenant_id = $1`, [tenantId])).map((r) => r.id));
+    for (const r of reviews) if (!openReviews.has(`${r.kind}|${r.rule}|${r.value}`)) entries.push({ kind: 'identity.review_opened', body: { ...r, records: [...r.records] } });
+
+    await tx.query(`delete from identity_member where tenant_id = $1`, [tenantId]);
+    const flat = profiles.flatMap((p) => p.members.map((m) => ({ p, m })));
+    for (let i = 0; i < flat.length; i += 5000) {
+      const chunk = flat.slice(i, i + 5000);
+      await tx.query(
+        `insert into identity_member (tenant_id, installation_id, object_type, external_id, kind, profile_id, anchor, rule, evidence)
+         select $1, u.installation_id, u.object_type, u.external_id, u.kind, u.profile_id, u.anchor, u.rule, u.evidence
+           from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::jsonb[])
+             as u(installation_id, object_type, external_id, kind, profile_id, anchor, rule, evidence)`,
+        [
+          tenantId,
+          chunk.map(({ m }) => m.key.split('/')[0]),
+          chunk.map(({ m }) => m.key.split('/')[1]),
+          chunk.map(({ m }) => m.key.split('/').slice(2).join('/')),
+          chunk.map(({ p }) => p.kind),
+          chunk.map(({ p }) => profileId(tenantId, p.anchor)),
+          chunk.map(({ p }) => p.anchor),
+          chunk.map(({ m }) => m.evidence?.rule ?? null),
+          chunk.map(({ m }) => (m.evidence ? JSON.stringify(m.evidence) : null)),
+        ],
+      );
+    }
+    // Profiles: named after their anchor record, with the best name and address among the members.
+    await tx.query(`delete from person where tenant_id = $1 and id <> all($2::uuid[])`, [tenantId, profiles.filter((p) => p.kind === 'person').map((p) => profileId(tenantId, p.anchor))]);
+    await tx.query(`delete from account where tenant_id = $1 and id <> all($2::uuid[])`, [tenantId, profiles.filter((p) => p.kind === 'account').map((p) => profileId(tenantId, p.anchor))]);
+    for (const p of profiles) {
+      const known = p.members.map((m) => names.get(m.key)).filter((n) => n !== undefined);
+      if (p.kind === 'person') {
+        await tx.query(
+          `insert into person (id, tenant_id, display_name, primary_email) values ($1, $2, $3, $4)
+           on conflict (id) do update set display_name = excluded.display_name, primary_email = excluded.primary_email, updated_at = now()`,
+          [profileId(tenantId, p.anchor), tenantId, known.find((n) => n.displayName)?.displayName ?? null, known.find((n) => n.email)?.email ?? null],
+        );
+      } else {
+        await tx.query(
+          `insert into account (id, tenant_id, name, domain) values ($1, $2, $3, $4)
+           on conflict (id) do update set name = excluded.name, domain = excluded.domain, updated_at = now()`,
+          [profileId(tenantId, p.anchor), tenantId, known.find((n) => n.name)?.name ?? null, known.find((n) => n.domain)?.domain ?? null],
+        );
+      }
+    }
+    await tx.query(`delete from identity_review where tenant_id = $1 and kind || '|' || rule || '|' || value <> all($2::text[])`, [tenantId, reviews.map((r) => `${r.kind}|${r.rule}|${r.value}`)]);
+    for (const r of reviews) {
+      await tx.query(
+        `insert into identity_review (tenant_id, kind, rule, value, records, reason) values ($1, $2, $3, $4, $5, $6)
+         on conflict (tenant_id, kind, rule, value) do update set records = excluded.records, reason = excluded.reason`,
+        [tenantId, r.kind, r.rule, r.value, JSON.stringify(r.records), r.reason],
+      );
+    }
+    await tx.query(
+      `insert into identity_state (tenant_id, resolved_at, records, profiles) values ($1, now(), $2, $3)
+       on conflict (tenant_id) do update set resolved_at = now(), records = excluded.records, profiles = excluded.profiles`,
+      [tenantId, records.length, profiles.length],
+    );
+    await appendEntries((s, params) => tx.query(s, params), tenantId, entries);
+    return { records: records.length, profiles: profiles.length, merged: entries.filter((e) => e.kind === 'identity.merged').length, split, reviews: reviews.length };
+  });
+}
+
+/** Tenants whose stored records changed since their last resolution (or that were never resolved). */
+export async function tenantsToResolve(sql: Pick<SqlSession, 'query'>): Promise<string[]> {
+  const rows = await sql.query<{ tenant_id: string }>(
+    `select t.id as tenant_id from tenant t left join identity_state s on s.tenant_id = t.id
+      where exists (select 1 from source_record r where r.tenant_id = t.id and (s.resolved_at is null or r.last_changed_at > s.resolved_at))
+      order by t.id`,
+  );
+  return rows.map((r) => r.tenant_id);
+}
+
+export interface Explanation {
+  readonly record: string;
+  readonly profileId: string;
+  readonly kind: string;
+  readonly anchor: string;
+  readonly displayName: string | null;
+  readonly members: readonly { key: string; rule: string | null; evidence: { rule: string; value: string; with: string } | null }[];
+  readonly reviews: readonly { rule: string; value: string; records: string[]; reason: string }[];
+}
+
+/** Why a record's profile is what it is: its members, the rule and evidence that joined each, and open reviews. */
+export async function explainRecord(sql: Pick<SqlSession, 'query'>, tenantId: string, objectType: string, externalId: string, installationId?: string): Promise<Explanation[]> {
+  const found = await sql.query<{ installation_id: string; profile_id: string; kind: string; anchor: string }>(
+    `select installation_id, profile_id, kind, anchor from identity_member
+      where tenant_id = $1 and object_type = $2 and external_id = $3 and ($4::uuid is null or installation_id = $4) order by installation_id`,
+    [tenantId, objectType, externalId, installationId ?? null],
+  );
+  const out: Explanation[] = [];
+  for (const f of found) {
+    const members = await sql.query<{ key: string; rule: string | null; evidence: { rule: string; value: string; with: string } | null }>(
+      `select installation_id || '/' || object_type || '/' || external_id as key, rule, evidence from identity_member where tenant_id = $1 and profile_id = $2 order by 1`,
+      [tenantId, f.profile_id],
+    );
+    const [profile] = await sql.query<{ name: string | null }>(
+      f.kind === 'person' ? `select display_name as name from person where id = $1 and tenant_id = $2` : `select name from account where id = $1 and tenant_id = $2`,
+      [f.profile_id, tenantId],
+    );
+    const keys = members.map((m) => m.key);
+    const reviews = await sql.query<{ rule: string; value: string; records: string[]; reason: string }>(
+      `select rule, value, records, reason from identity_review where tenant_id = $1 and records ?| $2::text[] order by rule, value`,
+      [tenantId, keys],
+    );
+    out.push({ record: `${f.installation_id}/${objectType}/${externalId}`, profileId: f.profile_id, kind: f.kind, anchor: f.anchor, displayName: profile?.name ?? null, members, reviews });
+  }
+  return out;
+}
+
+/** Re-resolves, every `everyMs`, each tenant whose stored records changed; failures are logged as errors. */
+export function scheduleIdentity(sql: SqlSession, everyMs: number, log: Logger): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const tick = (): void => {
+    running = running
+      .then(async () => {
+        for (const tenantId of await tenantsToResolve(sql)) {
+          if (stopped) return;
+          const result = await resolveTenant(sql, tenantId);
+          log.info({ tenant: tenantId, ...result }, 'identities resolved');
+        }
+      })
+      .catch((error: unknown) => log.error({ err: toLedgerlineError(error).message }, 'identity resolution failed'));
+  };
+  tick();
+  const timer = setInterval(tick, everyMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
