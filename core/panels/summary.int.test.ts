@@ -6,6 +6,7 @@
 import { expect, it } from 'vitest';
 import { describeOnTestDatabases, seedInstallation } from '../../test/support/database.ts';
 import type { Database } from '../store/index.ts';
+import { resolveTenant } from '../identity/identity-store.ts';
 import { buildSummary, churnRisk } from './summary.ts';
 
 const now = new Date('2026-06-30T12:00:00Z');
@@ -173,6 +174,39 @@ describeOnTestDatabases('account activity summary figures', (db) => {
     expect(quiet.kpis).toEqual({ lifetimeValue: [], activityCount: 0, openItems: 0, lastContactAt: null, churnRisk: { level: 'unknown', score: 0, reasons: ['no activity recorded yet'] }, rfm: { recencyDays: null, frequency: 0, monetary: [] } });
     expect(quiet.timeline).toEqual([]);
     await expect(buildSummary(db().sql, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'nobody' }, now, reportUrl })).rejects.toThrow(/has not been synced/);
+  });
+});
+
+describeOnTestDatabases('account activity summary across installations', (db) => {
+  it("a person's summary covers every record identity resolution put in their profile, and names each source", async () => {
+    const hub = await seedInstallation(db(), { platform: 'hubspot' });
+    const [zen] = await db().sql.query<{ id: string }>(
+      `insert into installation (tenant_id, platform, platform_account_id, display_name, api_base_url) values ($1, 'zendesk', 'acme', 'Acme support', 'http://127.0.0.1:9') returning id`,
+      [hub.tenantId],
+    );
+    await record(db(), hub.tenantId, hub.installationId, 'contact', 'c1', { persons: [{ source: { objectType: 'contact', externalId: 'c1' }, displayName: 'Maya Ortiz', email: 'maya@birch.example' }] });
+    await record(db(), hub.tenantId, zen!.id, 'user', 'u7', { persons: [{ source: { objectType: 'user', externalId: 'u7' }, email: 'maya@birch.example', emailVerified: true }] });
+    await seed(db(), hub.tenantId, hub.installationId, [{ key: 'h1', kind: 'transaction', category: 'purchase', at: '2026-05-01T09:00:00Z', subject: 'c1', amount: ['400', 'EUR'] }]);
+    await db().sql.query(
+      `insert into activity (tenant_id, installation_id, kind, category, occurred_at, subject_kind, subject_object_type, subject_external_id, driver_type, driver_object_type, driver_external_id,
+                             source_object_type, source_external_id, discriminator, summary, attributes)
+       values ($1, $2, 'interaction', 'ticket', '2026-06-20T09:00:00Z', 'person', 'user', 'u7', 'ticket', 'ticket', 'z-1', 'ticket', 'z-1', 'opened', 'Ticket opened: Export fails',
+               '{"driverState": {"title": "Export fails", "status": "open", "open": true}}')`,
+      [hub.tenantId, zen!.id],
+    );
+    const subject = { kind: 'person' as const, objectType: 'contact', externalId: 'c1' };
+    const before = await buildSummary(db().sql, { tenantId: hub.tenantId, installationId: hub.installationId, subject, now, reportUrl });
+    expect(before.kpis.activityCount).toBe(1);
+
+    await resolveTenant(db().sql, hub.tenantId);
+    const after = await buildSummary(db().sql, { tenantId: hub.tenantId, installationId: hub.installationId, subject, now, reportUrl });
+    expect(after.timeline.map((t) => [t.source.platform, t.summary])).toEqual([
+      ['zendesk', 'Ticket opened: Export fails'],
+      ['hubspot', 'purchase h1'],
+    ]);
+    expect(after.openItems.map((o) => [o.source.platform, o.title])).toEqual([['zendesk', 'Export fails']]);
+    expect(after.sources.map((s) => s.platform)).toEqual(['hubspot', 'zendesk']);
+    expect(after.kpis.lastContactAt).toBe('2026-06-20T09:00:00.000Z');
   });
 });
 

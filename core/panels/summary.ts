@@ -4,8 +4,9 @@
  * activities and the canonical records of source objects.
  *
  * Subjects: a person is their record plus the records the platform merged into it (HubSpot merged
- * contacts); an account is its record plus every person whose canonical record belongs to it; a
- * driver (deal, ticket) is everyone its activities are about, plus the driver itself.
+ * contacts) plus every record identity resolution put in the same profile, in any installation;
+ * an account is its records (resolved the same way) plus every person who belongs to one of them;
+ * a driver (deal, ticket) is everyone its activities are about, plus the driver itself.
  *
  * Figures (the README's "Summary figures" section states the same):
  * - lifetime value: won purchases, payments and renewals minus refunds, all time, per currency;
@@ -56,6 +57,23 @@ interface SubjectRow {
 const dayMs = 86_400_000;
 const iso = (value: string | Date): string => new Date(value).toISOString();
 
+/** The other records of the subject's resolved profile, in any installation of the tenant (none before resolution). */
+async function profileMembers(sql: Sql, tenantId: string, self: Member): Promise<Member[]> {
+  return sql.query<Member>(
+    `select m.installation_id, m.object_type, m.external_id from identity_member me
+       join identity_member m on m.tenant_id = me.tenant_id and m.profile_id = me.profile_id
+      where me.tenant_id = $1 and me.installation_id = $2 and me.object_type = $3 and me.external_id = $4
+      limit 5000`,
+    [tenantId, self.installation_id, self.object_type, self.external_id],
+  );
+}
+
+function unique(members: readonly Member[]): Member[] {
+  const seen = new Map<string, Member>();
+  for (const m of members) seen.set(`${m.installation_id}/${m.object_type}/${m.external_id}`, m);
+  return [...seen.values()];
+}
+
 /** The canonical records of one subject and the members (subject records) it covers. */
 async function membersOf(sql: Sql, request: SummaryRequest): Promise<{ members: Member[]; displayName: string; email: string | null }> {
   const { tenantId, installationId, subject } = request;
@@ -70,18 +88,23 @@ async function membersOf(sql: Sql, request: SummaryRequest): Promise<{ members: 
   if (subject.kind === 'person') {
     const person = own?.canonical?.persons?.[0];
     const aliases = (person?.mergedFrom ?? []).map((id): Member => ({ installation_id: installationId, object_type: subject.objectType, external_id: id }));
-    return { members: [self, ...aliases], displayName: person?.displayName ?? person?.email ?? `${subject.objectType} ${subject.externalId}`, email: person?.email ?? null };
+    const profile = await profileMembers(sql, tenantId, self);
+    return { members: unique([self, ...aliases, ...profile]), displayName: person?.displayName ?? person?.email ?? `${subject.objectType} ${subject.externalId}`, email: person?.email ?? null };
   }
   if (subject.kind === 'account') {
+    // The account as resolved across installations, and everyone who belongs to any of its records.
+    const accounts = unique([self, ...(await profileMembers(sql, tenantId, self))]);
     const people = await sql.query<Member>(
-      `select installation_id, object_type, external_id from source_record
-        where tenant_id = $1 and installation_id = $2 and deleted_at is null
-          and canonical -> 'persons' -> 0 -> 'account' ->> 'objectType' = $3
-          and canonical -> 'persons' -> 0 -> 'account' ->> 'externalId' = $4
+      `select r.installation_id, r.object_type, r.external_id from source_record r
+         join unnest($2::uuid[], $3::text[], $4::text[]) as a(installation_id, object_type, external_id)
+           on r.installation_id = a.installation_id
+          and r.canonical -> 'persons' -> 0 -> 'account' ->> 'objectType' = a.object_type
+          and r.canonical -> 'persons' -> 0 -> 'account' ->> 'externalId' = a.external_id
+        where r.tenant_id = $1 and r.deleted_at is null
         limit 5000`,
-      [tenantId, installationId, subject.objectType, subject.externalId],
+      [tenantId, accounts.map((a) => a.installation_id), accounts.map((a) => a.object_type), accounts.map((a) => a.external_id)],
     );
-    return { members: [self, ...people], displayName: own?.canonical?.accounts?.[0]?.name ?? `${subject.objectType} ${subject.externalId}`, email: null };
+    return { members: unique([...accounts, ...people]), displayName: own?.canonical?.accounts?.[0]?.name ?? `${subject.objectType} ${subject.externalId}`, email: null };
   }
   // A driver: whoever its activities are about.
   const involved = await sql.query<Member & { title: string | null }>(
