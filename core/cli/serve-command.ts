@@ -13,6 +13,8 @@ import { createInstallService } from '../install/install-service.ts';
 import { createSummaryService } from '../panels/summary-service.ts';
 import { createLedgerService, scheduleCheckpoints } from '../ledger/ledger-service.ts';
 import { scheduleIdentity } from '../identity/identity-store.ts';
+import { deliveryOptionsFrom, scheduleNotifications } from '../triggers/notifications.ts';
+import { createTriggerService } from '../triggers/trigger-service.ts';
 
 /** What the console shows of a plugin: never a setting's value. */
 export function pluginSummary(plugin: LoadedPlugin): PluginSummary {
@@ -42,6 +44,7 @@ export const serveCommand: Command = {
     let server: RunningServer | null = null;
     let checkpoints: { stop(): Promise<void> } | null = null;
     let identities: { stop(): Promise<void> } | null = null;
+    let notifications: { stop(): Promise<void> } | null = null;
     try {
       // The embedded default is one organisation's Ledgerline: give it a tenant to install into.
       const defaultTenant = db.embedded || runtime.sandboxes.length > 0 ? await createTenantDirectory(() => db.fork()).ensure({ slug: 'default', name: 'Default tenant' }) : null;
@@ -69,6 +72,7 @@ export const serveCommand: Command = {
           installs,
           summaries,
           ledger,
+          triggers: createTriggerService(db.sql),
           syncStreams: async (tenantId) => (await listSyncStatus(db.sql, tenantId)).map((row) => syncStreamView(plugins, row)),
           webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => openQueue }),
         },
@@ -83,6 +87,7 @@ export const serveCommand: Command = {
       }
       checkpoints = scheduleCheckpoints(ledger, config.ledgerCheckpointSeconds * 1000, log);
       identities = scheduleIdentity(db.sql, config.identityIntervalSeconds * 1000, log);
+      notifications = scheduleNotifications(db.sql, await deliveryOptionsFrom(config), config.notifyIntervalSeconds * 1000, log);
       const where = db.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
       console.log(`Ledgerline is running at ${server.url} (console at ${config.publicUrl}/) on the ${where}${worker ? ', with a sync worker' : ''}. Ctrl-C stops it.`);
       const reason = await stop.stopped;
@@ -92,6 +97,7 @@ export const serveCommand: Command = {
       // Also when starting failed part-way: nothing may keep polling a database about to close.
       stop.dispose();
       await worker?.stop();
+      await notifications?.stop();
       await identities?.stop();
       await checkpoints?.stop();
       await queue?.stop();

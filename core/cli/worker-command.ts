@@ -1,5 +1,6 @@
 import { createLedgerService, scheduleCheckpoints } from '../ledger/ledger-service.ts';
 import { scheduleIdentity } from '../identity/identity-store.ts';
+import { deliveryOptionsFrom, scheduleNotifications } from '../triggers/notifications.ts';
 import { openSyncQueue, startSyncWorker } from '../sync/index.ts';
 import type { Command } from './commands.ts';
 import { untilSignal } from './process-signals.ts';
@@ -23,10 +24,12 @@ export const workerCommand: Command = {
       const ledger = createLedgerService({ sql: runtime.db.sql, checkpointDir: runtime.config.ledgerCheckpointDir, signingKey: runtime.config.ledgerSigningKey });
       const checkpoints = scheduleCheckpoints(ledger, runtime.config.ledgerCheckpointSeconds * 1000, runtime.log);
       const identities = scheduleIdentity(runtime.db.sql, runtime.config.identityIntervalSeconds * 1000, runtime.log);
+      const notifications = scheduleNotifications(runtime.db.sql, await deliveryOptionsFrom(runtime.config), runtime.config.notifyIntervalSeconds * 1000, runtime.log);
       runtime.log.info({ concurrency: runtime.config.syncConcurrency, plugins: runtime.plugins.map((p) => p.connector.id) }, 'sync worker running');
       const reason = await stop.stopped;
       runtime.log.info({ reason }, 'sync worker stopping');
       await worker.stop();
+      await notifications.stop();
       await identities.stop();
       await checkpoints.stop();
       await queue.stop();

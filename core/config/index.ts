@@ -87,6 +87,17 @@ export const settings = {
     default: '60',
     doc: 'How often serve and worker re-resolve identities for tenants whose synced records changed.',
   },
+  LEDGERLINE_SMTP_URL: {
+    schema: z.url({ protocol: /^smtps?$/ }).optional(),
+    default: undefined,
+    doc: 'SMTP server for e-mail notifications, e.g. smtp://user:password@mail.example.org:587 (smtps:// for implicit TLS). Unset: e-mail notifications fail visibly into the dead letter.',
+  },
+  LEDGERLINE_MAIL_FROM: { schema: z.string().min(3), default: 'Ledgerline <ledgerline@localhost>', doc: 'Sender of e-mail notifications.' },
+  LEDGERLINE_NOTIFY_INTERVAL_SECONDS: {
+    schema: z.coerce.number().int().min(1),
+    default: '5',
+    doc: 'How often serve and worker evaluate trigger rules, deliver due notifications and escalate overdue ones.',
+  },
   LEDGERLINE_AUTO_MIGRATE: { schema: booleanFlag, default: 'true', doc: 'Apply pending migrations when the server starts.' },
   LEDGERLINE_MANIFEST: { schema: z.string().min(1), default: './plugin.manifest.json', doc: 'Path of the plugin manifest.' },
   LEDGERLINE_INLINE_WORKER: {
@@ -133,6 +144,9 @@ export interface Config {
   readonly ledgerCheckpointDir: string;
   readonly ledgerCheckpointSeconds: number;
   readonly identityIntervalSeconds: number;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly notifyIntervalSeconds: number;
   readonly autoMigrate: boolean;
   readonly manifestPath: string;
   readonly logLevel: SettingValues['LOG_LEVEL'];
@@ -198,6 +212,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ledgerCheckpointDir: resolve(s.LEDGERLINE_LEDGER_CHECKPOINT_DIR ?? join(dataDir, 'ledger-checkpoints')),
     ledgerCheckpointSeconds: s.LEDGERLINE_LEDGER_CHECKPOINT_SECONDS,
     identityIntervalSeconds: s.LEDGERLINE_IDENTITY_INTERVAL_SECONDS,
+    smtpUrl: s.LEDGERLINE_SMTP_URL,
+    mailFrom: s.LEDGERLINE_MAIL_FROM,
+    notifyIntervalSeconds: s.LEDGERLINE_NOTIFY_INTERVAL_SECONDS,
     autoMigrate: s.LEDGERLINE_AUTO_MIGRATE,
     manifestPath: resolve(s.LEDGERLINE_MANIFEST),
     logLevel: s.LOG_LEVEL,

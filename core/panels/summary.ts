@@ -294,8 +294,27 @@ export async function buildSummary(sql: Sql, request: SummaryRequest): Promise<A
     hasHistory: lastActivity !== null,
   });
 
+  // Notifications about this customer that nobody has acknowledged yet (an obligation still open).
+  const notifications = await sql.query<{ message: string; status: string; due_at: string | null; created_at: string }>(
+    `select n.message, n.status, n.due_at, n.created_at from notification n
+       join unnest($2::uuid[], $3::text[], $4::text[]) as m(installation_id, object_type, external_id)
+         on n.subject ->> 'installationId' = m.installation_id::text and n.subject ->> 'objectType' = m.object_type and n.subject ->> 'externalId' = m.external_id
+      where n.tenant_id = $1 and n.status <> 'acknowledged' and n.created_at >= $5
+      order by n.created_at desc limit 10`,
+    [...base, new Date(now.getTime() - 30 * dayMs).toISOString()],
+  );
   const alerts: AccountSummary['alerts'] = [
     ...alertsRows.map((a) => ({ severity: 'critical' as const, message: a.summary, occurredAt: iso(a.occurred_at) })),
+    ...notifications.map((n) => ({
+      severity: n.status === 'dead' || n.status === 'escalated' ? ('critical' as const) : ('warning' as const),
+      message:
+        n.status === 'dead'
+          ? `${n.message} (the notification could not be delivered)`
+          : n.due_at
+            ? `${n.message} (to be acknowledged by ${iso(n.due_at)}${n.status === 'escalated' ? '; escalated' : ''})`
+            : n.message,
+      occurredAt: iso(n.created_at),
+    })),
     ...(risk.level === 'high' ? [{ severity: 'warning' as const, message: `High churn risk: ${risk.reasons.join('; ')}`, occurredAt: null }] : []),
     ...sources
       .filter((s) => s.status === 'dead' || s.status === 'failed' || (s.last_synced_at !== null && now.getTime() - new Date(s.last_synced_at).getTime() > dayMs))

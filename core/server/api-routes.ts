@@ -9,6 +9,7 @@ import { LedgerlineError, errorCodes } from '../errors/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import { entryJson } from '../ledger/ledger.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
+import type { TriggerService } from '../triggers/trigger-service.ts';
 import { requireApiToken } from './admin-auth.ts';
 import { notFoundHandler } from './error-responses.ts';
 import { parseRequest } from './request-validation.ts';
@@ -34,6 +35,15 @@ const LedgerQuery = z
     driverExternalId: z.string().min(1).max(200).optional(),
   })
   .refine((q) => (q.driverObjectType === undefined) === (q.driverExternalId === undefined), { message: 'give driverObjectType and driverExternalId together', path: ['driverExternalId'] });
+
+const NotificationQuery = z.strictObject({ status: z.enum(['queued', 'sending', 'sent', 'failed', 'dead', 'acknowledged', 'escalated']).optional() });
+const NotificationParams = z.object({ tenant: TenantSlug, id: z.uuid('a notification id (a UUID)') });
+const Acknowledgement = z.strictObject({ by: z.string().trim().min(1).max(200) });
+
+function requireTriggers(deps: ServerDeps): TriggerService {
+  if (!deps.triggers) throw new LedgerlineError('LL_UNAVAILABLE', 'Triggers are not available on this server.');
+  return deps.triggers;
+}
 
 function requireLedger(deps: ServerDeps): LedgerService {
   if (!deps.ledger) throw new LedgerlineError('LL_UNAVAILABLE', 'The ledger is not available on this server.');
@@ -143,6 +153,32 @@ export function apiRoutes(deps: ServerDeps, options: { bodyLimit: string }): Rou
     });
     const last = entries.at(-1);
     res.json({ tenant: tenant.slug, entries: entries.map(entryJson), next: last && entries.length === query.limit ? `${apiPrefix}/tenants/${tenant.slug}/ledger?after=${last.seq}&limit=${query.limit}` : null });
+  });
+
+  router.get(`${apiPrefix}/tenants/:tenant/trigger-rules`, async (req, res) => {
+    const { params } = parseRequest(req, { params: TenantParams });
+    const tenant = await findTenant(deps, params.tenant);
+    res.json({ rules: await requireTriggers(deps).rules(tenant.id) });
+  });
+
+  router.post(`${apiPrefix}/tenants/:tenant/trigger-rules`, async (req, res) => {
+    const { params } = parseRequest(req, { params: TenantParams });
+    const tenant = await findTenant(deps, params.tenant);
+    const rule = await requireTriggers(deps).createRule(tenant.id, req.body);
+    res.status(201).json({ rule });
+  });
+
+  router.get(`${apiPrefix}/tenants/:tenant/notifications`, async (req, res) => {
+    const { params, query } = parseRequest(req, { params: TenantParams, query: NotificationQuery });
+    const tenant = await findTenant(deps, params.tenant);
+    res.json({ notifications: await requireTriggers(deps).notifications(tenant.id, query.status) });
+  });
+
+  router.post(`${apiPrefix}/tenants/:tenant/notifications/:id/acknowledge`, async (req, res) => {
+    const { params, body } = parseRequest(req, { params: NotificationParams, body: Acknowledgement });
+    const tenant = await findTenant(deps, params.tenant);
+    await requireTriggers(deps).acknowledge(tenant.id, params.id, body.by);
+    res.json({ acknowledged: params.id, by: body.by });
   });
 
   router.get(`${apiPrefix}/plugins`, (_req, res) => {

@@ -67,7 +67,11 @@ export function consoleRoutes(deps: ServerDeps): Router {
       }
     }
     const dead = deps.syncStreams ? (await deps.syncStreams()).filter((s) => s.status === 'dead') : [];
-    res.render('index', { title: 'Overview', tenants, rows, dead });
+    const undelivered = [];
+    if (deps.triggers) {
+      for (const tenant of tenants) for (const n of await deps.triggers.notifications(tenant.id, 'dead')) undelivered.push({ tenant: tenant.slug, ...n });
+    }
+    res.render('index', { title: 'Overview', tenants, rows, dead, undelivered });
   });
 
   router.get('/tenants/:tenant/installations/:id', noStore, ...page, async (req, res) => {

@@ -8,6 +8,7 @@ import { Migration20261122000200_activity_timelines } from './Migration202611220
 import { Migration20261123000300_install } from './Migration20261123000300_install.ts';
 import { Migration20261123000400_ledger } from './Migration20261123000400_ledger.ts';
 import { Migration20261123000500_identity } from './Migration20261123000500_identity.ts';
+import { Migration20261123000600_triggers } from './Migration20261123000600_triggers.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -16,4 +17,5 @@ export const migrations = [
   { name: 'Migration20261123000300_install', class: Migration20261123000300_install },
   { name: 'Migration20261123000400_ledger', class: Migration20261123000400_ledger },
   { name: 'Migration20261123000500_identity', class: Migration20261123000500_identity },
+  { name: 'Migration20261123000600_triggers', class: Migration20261123000600_triggers },
 ];

@@ -70,6 +70,37 @@ describe('the ledger of a HubSpot installation', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('takes trigger rules over the API, validated, never echoing a webhook secret, and records them on the ledger', async () => {
+    const post = (body: unknown) => fetch(`${stack.url}/api/v1/tenants/acme/trigger-rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await post({ name: 'x', definition: { match: {}, channels: [{ type: 'email', to: ['not an address'] }] } });
+    expect(bad.status).toBe(400);
+    const created = await post({
+      name: 'Deal won',
+      definition: { match: { kind: 'transaction', category: 'purchase' }, channels: [{ type: 'webhook', url: 'https://hooks.acme.example/ledgerline', secret: 'whsec-not-a-real-secret-value' }], acknowledge: { withinMinutes: 60, escalateTo: ['lead@acme.example'] } },
+    });
+    expect(created.status).toBe(201);
+    const text = await created.text();
+    expect(text).not.toContain('whsec-not-a-real-secret-value');
+    const rules = (await (await fetch(`${stack.url}/api/v1/tenants/acme/trigger-rules`)).json()) as { rules: { name: string; definition: { channels: Record<string, unknown>[] } }[] };
+    expect(rules.rules.map((r) => [r.name, r.definition.channels])).toEqual([['Deal won', [{ type: 'webhook', url: 'https://hooks.acme.example/ledgerline' }]]]);
+    expect((await all('&kind=admin.trigger_rule_created')).map((e) => e.body.name)).toEqual(['Deal won']);
+    expect((await fetch(`${stack.url}/api/v1/tenants/acme/notifications?status=bogus`)).status).toBe(400);
+    const unknown = await fetch(`${stack.url}/api/v1/tenants/acme/notifications/00000000-0000-4000-8000-000000000000/acknowledge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'ops' }) });
+    expect(unknown.status).toBe(404);
+
+    // A notification that failed every attempt is listed on the console's overview.
+    const [rule] = await stack.db.sql.query<{ id: string }>(`select id from trigger_rule where tenant_id = $1`, [stack.tenantId]);
+    await stack.db.sql.query(
+      `insert into notification (tenant_id, rule_id, dedupe_key, channel, subject, message, status, attempts, last_error)
+       values ($1, $2, 'k', '{"type": "webhook", "url": "https://hooks.acme.example/ledgerline", "secret": "whsec-not-a-real-secret-value"}', '{}', 'Deal won: Renewal 7', 'dead', 5, 'the webhook answered HTTP 503')`,
+      [stack.tenantId, rule!.id],
+    );
+    const overview = await (await fetch(`${stack.url}/`)).text();
+    expect(overview).toContain('Undelivered notifications');
+    expect(overview).toMatch(/Deal won: Renewal 7<\/td><td>webhook https:\/\/hooks.acme.example\/ledgerline<\/td><td>5<\/td><td>the webhook answered HTTP 503/);
+    expect(overview).not.toContain('whsec-not-a-real-secret-value');
+  });
+
   it('records the uninstall and its revoke, and the chain verifies', async () => {
     const page = await fetch(`${stack.url}/tenants/acme/installations/${installationId}`);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;

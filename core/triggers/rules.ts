@@ -1,0 +1,53 @@
+/**
+ * A trigger rule: which activities fire it (kind, category, platform, an amount at or over a
+ * threshold, optionally a count of matching activities of the same customer within a window), the
+ * channels its notification goes to, and whether someone must acknowledge it by a due time before
+ * it escalates to the next recipients.
+ */
+import { z } from 'zod';
+
+export const Channel = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('email'), to: z.array(z.email()).min(1).max(20) }),
+  z.strictObject({
+    type: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/ }),
+    /** Signs each delivery: X-Ledgerline-Signature = sha256=hex(HMAC-SHA256(secret, timestamp + "." + body)). */
+    secret: z.string().min(16, 'at least 16 characters'),
+  }),
+]);
+export type Channel = z.infer<typeof Channel>;
+
+export const RuleDefinition = z.strictObject({
+  match: z.strictObject({
+    kind: z.string().min(1).optional(),
+    category: z.string().min(1).optional(),
+    platform: z.string().min(1).optional(),
+    /** Fires only for amounts at or above this, in this currency. */
+    amountAtLeast: z.strictObject({ value: z.number().positive(), currency: z.string().regex(/^[A-Z]{3}$/) }).optional(),
+  }),
+  /** Fires when at least `count` matching activities of one customer fall within `withinMinutes`. */
+  threshold: z.strictObject({ count: z.number().int().min(2).max(1000), withinMinutes: z.number().int().min(1).max(60 * 24 * 90) }).optional(),
+  channels: z.array(Channel).min(1).max(10),
+  /** An obligation: someone acknowledges within this time, or it escalates to `escalateTo`. */
+  acknowledge: z.strictObject({ withinMinutes: z.number().int().min(1), escalateTo: z.array(z.email()).min(1).max(20) }).optional(),
+});
+export type RuleDefinition = z.infer<typeof RuleDefinition>;
+
+export const NewRule = z.strictObject({ name: z.string().trim().min(1).max(200), definition: RuleDefinition, enabled: z.boolean().default(true) });
+
+/** The activity fields a rule looks at (a ledger `activity` entry's body). */
+export interface ActivityFacts {
+  readonly kind: string;
+  readonly category: string;
+  readonly platform: string | null;
+  readonly amount: { value: string; currency: string } | null;
+}
+
+export function matches(rule: RuleDefinition, a: ActivityFacts): boolean {
+  const m = rule.match;
+  if (m.kind !== undefined && m.kind !== a.kind) return false;
+  if (m.category !== undefined && m.category !== a.category) return false;
+  if (m.platform !== undefined && m.platform !== a.platform) return false;
+  if (m.amountAtLeast !== undefined && (a.amount === null || a.amount.currency !== m.amountAtLeast.currency || Number(a.amount.value) < m.amountAtLeast.value)) return false;
+  return true;
+}
