@@ -62,6 +62,15 @@ describe('ledgerline verify', () => {
     expect(intact.stdout).toMatch(/^default: [\d,]+ of [\d,]+ entries verified, \d+ signed checkpoints? \(newest at entry [\d,]+\) — intact$/m);
     expect(intact.stdout).toContain('All chains intact.');
 
+    // Identity: resolve now, and explain a synced contact.
+    const resolved = await run(['identity', 'resolve'], env);
+    expect(resolved.code).toBe(0);
+    expect(resolved.stdout).toMatch(/^default: \d+ records → \d+ profiles \(\d+ merged, \d+ split\), \d+ to review$/m);
+    const explained = await run(['identity', 'explain', '--tenant', 'default', 'contact/1000001'], env);
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toMatch(/^[0-9a-f-]{36}\/contact\/1000001 belongs to person profile [0-9a-f-]{36} \(.+\), named after /m);
+    expect((await run(['identity', 'explain', 'contact/1'], env)).code).toBe(64);
+
     const db = await openDatabase({ dataDir });
     try {
       await db.sql.transaction(async (tx) => {
