@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { explainRecord, resolveTenant } from '../identity/identity-store.ts';
+import { explainRecord, overrideIdentity, resolveTenant } from '../identity/identity-store.ts';
 import { invalidInput } from '../errors/index.ts';
 import { createTenantDirectory } from '../store/index.ts';
 import { parseArguments, type Command } from './commands.ts';
@@ -8,22 +8,33 @@ import { openRuntime } from './runtime.ts';
 const Args = z.strictObject({
   tenant: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a tenant slug').optional(),
   installation: z.uuid('must be an installation id (a UUID)').optional(),
+  by: z.string().trim().min(1).max(200).optional(),
+  reason: z.string().trim().min(1).max(1000).optional(),
   json: z.boolean().optional(),
 });
 
 export const identityCommand: Command = {
-  summary: 'Identity resolution: `resolve` recomputes profiles now; `explain <objectType>/<externalId>` prints why a record belongs to its profile',
-  usage: 'resolve [--tenant SLUG] | explain --tenant SLUG <objectType>/<externalId> [--installation ID] [--json]',
-  positionals: { min: 1, max: 2 },
+  summary:
+    'Identity resolution: `resolve` recomputes profiles now; `explain <objectType>/<externalId>` prints why a record belongs to its profile; `merge` / `split` record an admin\'s decision about two records',
+  usage:
+    'resolve [--tenant SLUG] | explain --tenant SLUG <objectType>/<externalId> [--installation ID] [--json] | merge|split --tenant SLUG --by NAME [--reason TEXT] <installationId>/<objectType>/<externalId> <installationId>/<objectType>/<externalId>',
+  positionals: { min: 1, max: 3 },
   options: {
     tenant: { type: 'string', valueName: 'slug', doc: 'The tenant (all tenants for resolve when omitted)' },
     installation: { type: 'string', valueName: 'id', doc: 'Only the record of this installation' },
     json: { type: 'boolean', doc: 'Machine-readable output' },
+    by: { type: 'string', valueName: 'name', doc: 'Who decides (merge, split)' },
+    reason: { type: 'string', valueName: 'text', doc: 'Why (merge, split)' },
   },
   async run(values, positionals) {
     const args = parseArguments(Args, values);
-    const [action, record] = positionals;
-    if (action !== 'resolve' && action !== 'explain') throw invalidInput('arguments', [{ path: ['action'], message: `unknown action '${action}': use resolve or explain` }]);
+    const [action, record, second] = positionals;
+    if (action !== 'resolve' && action !== 'explain' && action !== 'merge' && action !== 'split') {
+      throw invalidInput('arguments', [{ path: ['action'], message: `unknown action '${action}': use resolve, explain, merge or split` }]);
+    }
+    if ((action === 'merge' || action === 'split') && (!record || !second || !args.tenant || !args.by)) {
+      throw invalidInput('arguments', [{ path: ['records'], message: `${action} needs --tenant, --by and two records as <installationId>/<objectType>/<externalId>` }]);
+    }
     if (action === 'explain' && (!record || !/^[^/]+\/.+$/.test(record) || !args.tenant)) {
       throw invalidInput('arguments', [{ path: ['record'], message: 'explain needs --tenant and a record as <objectType>/<externalId>, e.g. contact/1000001' }]);
     }
@@ -33,6 +44,11 @@ export const identityCommand: Command = {
       if (args.tenant && tenants.length === 0) {
         console.error(`ledgerline identity: no tenant ${args.tenant}`);
         return 1;
+      }
+      if (action === 'merge' || action === 'split') {
+        const result = await overrideIdentity(runtime.db.sql, tenants[0]!.id, { action, records: [record!, second!], by: args.by!, reason: args.reason ?? null });
+        console.log(`${action === 'merge' ? 'Merged' : 'Split'} ${record} and ${second} (recorded on the ledger); ${args.tenant}: ${result.profiles} profiles, ${result.reviews} to review`);
+        return 0;
       }
       if (action === 'resolve') {
         for (const tenant of tenants) {

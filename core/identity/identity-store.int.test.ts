@@ -8,7 +8,7 @@ import { describeOnTestDatabases, seedInstallation } from '../../test/support/da
 import { listEntries } from '../ledger/ledger.ts';
 import { verifyChain } from '../ledger/verify.ts';
 import type { Database } from '../store/index.ts';
-import { explainRecord, profileId, resolveTenant, tenantsToResolve } from './identity-store.ts';
+import { explainRecord, overrideIdentity, profileId, resolveTenant, tenantsToResolve } from './identity-store.ts';
 
 async function person(db: Database, tenantId: string, installationId: string, objectType: string, id: string, fields: Record<string, unknown>): Promise<void> {
   await db.sql.query(
@@ -74,6 +74,28 @@ describeOnTestDatabases('identity resolution in the store', (db) => {
       [other, 'verified-email'],
     ]);
     expect(explained!.reviews).toEqual([expect.objectContaining({ rule: 'phone', value: '+4930123456' })]);
+  });
+
+  it("honours an admin's merge and split from then on, each recorded on the ledger with who decided and why", async () => {
+    const hub = await seedInstallation(db(), { platform: 'hubspot' });
+    const t = hub.tenantId;
+    await person(db(), t, hub.installationId, 'contact', '5', { email: 'sam@birch.example' });
+    await person(db(), t, hub.installationId, 'contact', '6', { email: 'samuel@home.example' });
+    const [a, b] = [`${hub.installationId}/contact/5`, `${hub.installationId}/contact/6`];
+    expect(await overrideIdentity(db().sql, t, { action: 'merge', records: [b, a], by: 'ops@acme.example', reason: 'same customer, two addresses' })).toMatchObject({ profiles: 1, merged: 1 });
+    // A later resolution keeps it.
+    expect(await resolveTenant(db().sql, t)).toMatchObject({ profiles: 1 });
+    const [explained] = await explainRecord(db().sql, t, 'contact', '6');
+    expect(explained!.members.map((m) => m.evidence?.rule ?? 'anchor')).toEqual(['anchor', 'manual-merge']);
+    expect(await overrideIdentity(db().sql, t, { action: 'split', records: [a, b], by: 'lead@acme.example', reason: 'two people after all' })).toMatchObject({ profiles: 2, split: 1 });
+    const entries = (await listEntries((s, p) => db().sql.query(s, p), t, { limit: 100 })).map((e) => [e.kind, e.body.by ?? null]);
+    expect(entries).toEqual([
+      ['identity.manual_merge', 'ops@acme.example'],
+      ['identity.merged', null],
+      ['identity.manual_split', 'lead@acme.example'],
+      ['identity.split', null],
+    ]);
+    await expect(overrideIdentity(db().sql, t, { action: 'merge', records: [a, `${hub.installationId}/contact/404`], by: 'x' })).rejects.toThrow(/no synced record/);
   });
 
   it('records a split when a changed record no longer matches, and the ledger still verifies', async () => {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../contract/index.ts';
-import { toLedgerlineError } from '../errors/index.ts';
+import { LedgerlineError, toLedgerlineError } from '../errors/index.ts';
 import { appendEntries, type LedgerEntryInput } from '../ledger/ledger.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import { keyOf, resolveIdentities, type IdentityRecord, type Profile, type ResolveOptions } from './resolve.ts';
@@ -58,7 +58,12 @@ export async function resolveTenant(sql: SqlSession, tenantId: string, options: 
         names.set(keyOf(key), { displayName: null, email: null, name: account.name ?? null, domain: account.domain ?? null });
       }
     }
-    const { profiles, reviews } = resolveIdentities(records, options);
+    const overrides = await tx.query<{ action: 'merge' | 'split'; a: string; b: string }>(`select action, a, b from identity_override where tenant_id = $1 order by a, b`, [tenantId]);
+    const { profiles, reviews } = resolveIdentities(records, {
+      ...options,
+      manualMerges: overrides.filter((o) => o.action === 'merge').map((o) => [o.a, o.b] as const),
+      manualSeparations: overrides.filter((o) => o.action === 'split').map((o) => [o.a, o.b] as const),
+    });
 
     const previous = new Map(
       (await tx.query<{ key: string; profile_id: string }>(`select installation_id || '/' || object_type || '/' || external_id as key, profile_id from identity_member where tenant_id = $1`, [tenantId])).map((r) => [r.key, r.profile_id]),
@@ -217,4 +222,32 @@ export function scheduleIdentity(sql: SqlSession, everyMs: number, log: Logger):
       await running;
     },
   };
+}
+
+/**
+ * An admin's merge (these two records are one customer) or split (they are not), kept so every
+ * later resolution honours it, recorded on the ledger with who decided and why, and applied at once.
+ */
+export async function overrideIdentity(
+  sql: SqlSession,
+  tenantId: string,
+  decision: { action: 'merge' | 'split'; records: readonly [string, string]; by: string; reason?: string | null },
+): Promise<ResolveSummary> {
+  const [x, y] = decision.records;
+  if (x === y) throw new LedgerlineError('LL_INVALID_INPUT', 'name two different records', { details: { field: 'records' } });
+  const [a, b] = x < y ? [x, y] : [y, x];
+  for (const key of [a, b]) {
+    const [installationId, objectType, ...rest] = key.split('/');
+    const [found] = await sql.query(`select 1 from source_record where tenant_id = $1 and installation_id::text = $2 and object_type = $3 and external_id = $4`, [tenantId, installationId, objectType, rest.join('/')]);
+    if (!found) throw new LedgerlineError('LL_NOT_FOUND', `no synced record ${key} in this tenant (give <installation id>/<object type>/<external id>)`, { details: { field: 'records' } });
+  }
+  await sql.transaction(async (tx) => {
+    await tx.query(
+      `insert into identity_override (tenant_id, action, a, b, by, reason) values ($1, $2, $3, $4, $5, $6)
+       on conflict (tenant_id, a, b) do update set action = excluded.action, by = excluded.by, reason = excluded.reason, created_at = now()`,
+      [tenantId, decision.action, a, b, decision.by, decision.reason ?? null],
+    );
+    await appendEntries((s2, p) => tx.query(s2, p), tenantId, [{ kind: `identity.manual_${decision.action}`, body: { records: [a, b], by: decision.by, reason: decision.reason ?? null } }]);
+  });
+  return resolveTenant(sql, tenantId);
 }

@@ -75,6 +75,21 @@ describe('identity resolution', () => {
     ]);
   });
 
+  it("an admin's merge joins what no identifier does, and an admin's separation keeps apart what identifiers would join", () => {
+    const records = [
+      person(hub, 'contact', '1', { email: 'sam@birch.example' }),
+      person(zen, 'user', '2', { email: 'sam@birch.example' }),
+      person(shop, 'customer', '3', { email: 'samuel@home.example' }),
+    ];
+    const [h, z, s] = [`${hub}/contact/1`, `${zen}/user/2`, `${shop}/customer/3`];
+    const merged = resolveIdentities(records, { manualMerges: [[s, h]] });
+    expect(merged.profiles).toHaveLength(1);
+    expect(merged.profiles[0]!.members.find((m) => m.key === s)!.evidence).toEqual({ rule: 'manual-merge', value: `${h}+${s}`, with: h });
+    const separated = resolveIdentities(records, { manualSeparations: [[z, h]] });
+    expect(separated.profiles.map((p) => p.members.map((m) => m.key))).toEqual([[h], [z], [s]]);
+    expect(separated.reviews).toEqual([]);
+  });
+
   it('gives the same profiles, evidence and review items whatever order the records come in', () => {
     const installations = [hub, zen, shop];
     const records = fc.uniqueArray(

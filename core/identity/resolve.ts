@@ -16,7 +16,7 @@
  */
 
 export type IdentityKind = 'person' | 'account';
-export type IdentifierType = 'upstream-merge' | 'verified-email' | 'email' | 'phone' | 'domain';
+export type IdentifierType = 'manual-merge' | 'upstream-merge' | 'verified-email' | 'email' | 'phone' | 'domain';
 
 export interface RecordKey {
   readonly installationId: string;
@@ -36,6 +36,10 @@ export interface IdentityRecord {
 }
 
 export interface ResolveOptions {
+  /** Record-key pairs an admin merged by hand: joined first, whatever else says. */
+  readonly manualMerges?: readonly (readonly [string, string])[];
+  /** Record-key pairs an admin separated by hand: no join may put them into one profile. */
+  readonly manualSeparations?: readonly (readonly [string, string])[];
   readonly blockedLocalParts?: readonly string[];
   readonly blockedDomains?: readonly string[];
   readonly maxRecordsPerValue?: number;
@@ -66,7 +70,7 @@ export interface ReviewItem {
 export const defaultBlockedLocalParts = ['info', 'support', 'sales', 'admin', 'contact', 'hello', 'office', 'noreply', 'no-reply', 'team', 'billing', 'help'];
 export const defaultBlockedDomains = ['gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'yahoo.com', 'icloud.com', 'gmx.de', 'web.de', 'proton.me', 'example.com'];
 const blockedValues = new Set(['', 'null', 'none', 'n/a', 'na', 'unknown', 'anonymous', 'test', 'undefined']);
-const rulePriority: Record<IdentifierType, number> = { 'upstream-merge': 0, 'verified-email': 1, email: 2, phone: 3, domain: 4 };
+const rulePriority: Record<IdentifierType, number> = { 'manual-merge': -1, 'upstream-merge': 0, 'verified-email': 1, email: 2, phone: 3, domain: 4 };
 
 export function keyOf(k: RecordKey): string {
   return `${k.installationId}/${k.objectType}/${k.externalId}`;
@@ -138,7 +142,12 @@ export function resolveIdentities(records: readonly IdentityRecord[], options: R
     if (plain) for (const k of plain.keys) h.keys.add(k);
   }
 
-  const edges: Edge[] = [...aliasEdges];
+  const manualEdges: Edge[] = [];
+  for (const [x, y] of options.manualMerges ?? []) {
+    const [a, b] = cmp(x, y) <= 0 ? [x, y] : [y, x];
+    if (a !== b && byKey.has(a) && byKey.has(b)) manualEdges.push({ rule: 'manual-merge', value: `${a}+${b}`, a, b });
+  }
+  const edges: Edge[] = [...manualEdges, ...aliasEdges];
   for (const h of [...holders.values()].sort((x, y) => rulePriority[x.rule] - rulePriority[y.rule] || (x.value < y.value ? -1 : x.value > y.value ? 1 : 0))) {
     const held = [...h.keys].sort();
     if (held.length < 2) continue;
@@ -167,13 +176,27 @@ export function resolveIdentities(records: readonly IdentityRecord[], options: R
     return root;
   };
   const refused = new Map<string, ReviewItem>();
+  // Keys an admin separated, per component, so no join ever puts a separated pair together.
+  const separated = new Map<string, Set<string>>();
+  for (const [x, y] of options.manualSeparations ?? []) {
+    separated.set(x, new Set([...(separated.get(x) ?? []), y]));
+    separated.set(y, new Set([...(separated.get(y) ?? []), x]));
+  }
+  const tagged = new Map<string, Set<string>>(keys.filter((k) => separated.has(k)).map((k) => [k, new Set([k])]));
+  const apart = (ra: string, rb: string): boolean => {
+    const inB = tagged.get(rb);
+    if (!inB) return false;
+    for (const k of tagged.get(ra) ?? []) for (const other of separated.get(k)!) if (inB.has(other)) return true;
+    return false;
+  };
   for (const e of edges) {
     const ra = find(e.a);
     const rb = find(e.b);
     if (ra === rb) continue;
     const ga = groups.get(ra)!;
     const gb = groups.get(rb)!;
-    const clash = e.rule !== 'upstream-merge' && [...ga].some((g) => gb.has(g));
+    if (apart(ra, rb)) continue;
+    const clash = e.rule !== 'upstream-merge' && e.rule !== 'manual-merge' && [...ga].some((g) => gb.has(g));
     if (clash) {
       const id = `${e.rule}|${e.value}`;
       const item = refused.get(id);
@@ -191,6 +214,8 @@ export function resolveIdentities(records: readonly IdentityRecord[], options: R
     parent.set(child, root);
     groups.set(root, new Set([...ga, ...gb]));
     groups.delete(child);
+    if (tagged.has(child) || tagged.has(root)) tagged.set(root, new Set([...(tagged.get(root) ?? []), ...(tagged.get(child) ?? [])]));
+    tagged.delete(child);
     accepted.push(e);
   }
   // A member's evidence: the first accepted join (in the fixed order) it took part in.

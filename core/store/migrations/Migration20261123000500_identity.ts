@@ -3,7 +3,7 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * Identity resolution's result: which profile (a `person` or `account` row) each source record
  * belongs to, by which rule and on what evidence; the joins it refused to make, for an admin to
- * review; and when each tenant was last resolved.
+ * review; the merges and splits admins made by hand; and when each tenant was last resolved.
  */
 export class Migration20261123000500_identity extends Migration {
   override up(): void {
@@ -29,6 +29,16 @@ export class Migration20261123000500_identity extends Migration {
       reason text not null,
       first_seen_at timestamptz not null default now(),
       primary key (tenant_id, kind, rule, value)
+    )`);
+    this.addSql(`create table identity_override (
+      tenant_id uuid not null references tenant (id) on delete cascade,
+      action text not null check (action in ('merge', 'split')),
+      a text not null,
+      b text not null check (a < b),
+      by text not null,
+      reason text null,
+      created_at timestamptz not null default now(),
+      primary key (tenant_id, a, b)
     )`);
     this.addSql(`create table identity_state (
       tenant_id uuid primary key references tenant (id) on delete cascade,
