@@ -115,14 +115,14 @@ describeOnTestDatabases('triggers, notifications and obligations', (db) => {
     expect(await evaluateTriggers(db().sql, tenantId, t0)).toEqual({ queued: 3, suppressed: 1 });
     expect(await evaluateTriggers(db().sql, tenantId, t0)).toEqual({ queued: 0, suppressed: 0 });
 
-    expect(await deliverNotifications(db().sql, options, t0)).toEqual({ sent: 2, failed: 1, dead: 0 });
+    expect(await deliverNotifications(db().sql, options, t0)).toEqual({ sent: 2, failed: 1, dead: 0, held: 0 });
     expect(mails.map((m) => [m.to, m.subject])).toEqual([[['ops@acme.example'], '[Ledgerline] Large refund: refund for c1']]);
     const [hook] = hooks;
     expect(hook!.signature).toBe(`sha256=${createHmac('sha256', secret).update(`${hook!.timestamp}.${hook!.body}`).digest('hex')}`);
     expect(JSON.parse(hook!.body)).toMatchObject({ message: 'Large refund: refund for c1', subject: { objectType: 'contact', externalId: 'c1' } });
     // Retries at 1 s and 2 s, then the dead letter.
-    expect(await deliverNotifications(db().sql, options, new Date(t0.getTime() + 1_000))).toEqual({ sent: 0, failed: 1, dead: 0 });
-    expect(await deliverNotifications(db().sql, options, new Date(t0.getTime() + 3_000))).toEqual({ sent: 0, failed: 0, dead: 1 });
+    expect(await deliverNotifications(db().sql, options, new Date(t0.getTime() + 1_000))).toEqual({ sent: 0, failed: 1, dead: 0, held: 0 });
+    expect(await deliverNotifications(db().sql, options, new Date(t0.getTime() + 3_000))).toEqual({ sent: 0, failed: 0, dead: 1, held: 0 });
 
     // The webhook notification is acknowledged in time; the e-mail one is not and escalates.
     const [webhookNotification] = await db().sql.query<{ id: string }>(`select id from notification where rule_id = $1 and channel ->> 'type' = 'webhook'`, [refundRule!.id]);
@@ -130,7 +130,7 @@ describeOnTestDatabases('triggers, notifications and obligations', (db) => {
     await expect(acknowledgeNotification(db().sql, tenantId, webhookNotification!.id, 'again', t0)).rejects.toThrow(/is acknowledged/);
     const late = new Date(t0.getTime() + 31 * 60_000);
     expect(await escalateOverdue(db().sql, options, late)).toBe(1);
-    expect(await deliverNotifications(db().sql, options, late)).toEqual({ sent: 1, failed: 0, dead: 0 });
+    expect(await deliverNotifications(db().sql, options, late)).toEqual({ sent: 1, failed: 0, dead: 0, held: 0 });
     expect(mails.at(-1)).toMatchObject({ to: ['lead@acme.example'], subject: expect.stringMatching(/Not acknowledged by 2026-11-20T12:30:00.000Z: Large refund/) });
 
     const kinds = (await listEntries((s, p) => db().sql.query(s, p), tenantId, { limit: 1000 })).map((e) => e.kind).filter((k) => k.startsWith('notification.'));
@@ -149,5 +149,26 @@ describeOnTestDatabases('triggers, notifications and obligations', (db) => {
     expect(summary.alerts.filter((a) => a.message.startsWith('Large refund'))).toEqual([
       { severity: 'critical', message: 'Large refund: refund for c1 (to be acknowledged by 2026-11-20T12:30:00.000Z; escalated)', occurredAt: expect.any(String) },
     ]);
+  });
+
+  it('holds a notification through quiet hours, records that, and sends it when they end', async () => {
+    mails.length = 0;
+    const { tenantId, installationId } = await seedInstallation(db(), { platform: 'hubspot' });
+    await db().sql.query(`insert into trigger_rule (tenant_id, name, definition) values ($1, 'Cancellation', $2)`, [
+      tenantId,
+      JSON.stringify({ match: { category: 'cancellation' }, channels: [{ type: 'email', to: ['ops@acme.example'] }], quietHours: { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' } }),
+    ]);
+    await db().sql.transaction((tx) =>
+      ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, sourceRecords: [], activities: [activity('x1', 'subscription', 'cancellation', '2026-11-20T22:30:00Z', 'c9')] }),
+    );
+    const night = new Date('2026-11-20T22:31:00Z'); // 23:31 in Berlin
+    await evaluateTriggers(db().sql, tenantId, night);
+    expect(await deliverNotifications(db().sql, options, night)).toEqual({ sent: 0, failed: 0, dead: 0, held: 1 });
+    expect(mails).toEqual([]);
+    const [held] = await listEntries((s, p) => db().sql.query(s, p), tenantId, { kind: 'notification.held' });
+    expect(held!.body).toMatchObject({ reason: 'quiet hours', until: '2026-11-21T06:00:00.000Z' });
+    expect(await deliverNotifications(db().sql, options, new Date('2026-11-21T05:59:00Z'))).toEqual({ sent: 0, failed: 0, dead: 0, held: 0 });
+    expect(await deliverNotifications(db().sql, options, new Date('2026-11-21T06:00:00Z'))).toEqual({ sent: 1, failed: 0, dead: 0, held: 0 });
+    expect(mails.map((m) => m.to)).toEqual([['ops@acme.example']]);
   });
 });

@@ -12,7 +12,7 @@ import type { Logger } from '../contract/index.ts';
 import { LedgerlineError, toLedgerlineError } from '../errors/index.ts';
 import { appendEntries, type LedgerEntryInput, type LedgerExecutor } from '../ledger/ledger.ts';
 import type { SqlSession } from '../store/sql-session.ts';
-import { matches, RuleDefinition, type Channel } from './rules.ts';
+import { matches, quietMinutesLeft, RuleDefinition, type Channel } from './rules.ts';
 
 export interface DeliveryOptions {
   /** SMTP transport (nodemailer); without one, e-mail notifications fail with that reason. */
@@ -142,7 +142,7 @@ async function send(row: NotificationRow, options: DeliveryOptions, recipients?:
 }
 
 /** Sends what is due; each outcome is recorded on the notification and on the ledger. */
-export async function deliverNotifications(sql: SqlSession, options: DeliveryOptions, now: Date = new Date()): Promise<{ sent: number; failed: number; dead: number }> {
+export async function deliverNotifications(sql: SqlSession, options: DeliveryOptions, now: Date = new Date()): Promise<{ sent: number; failed: number; dead: number; held: number }> {
   const maxAttempts = options.maxAttempts ?? 5;
   const baseMs = options.retryBaseMs ?? 30_000;
   // Claimed first (a sender that dies leaves 'sending' rows that become due again after 5 minutes).
@@ -154,8 +154,20 @@ export async function deliverNotifications(sql: SqlSession, options: DeliveryOpt
       returning n.id, n.tenant_id, n.rule_id, n.channel, n.subject, n.message, n.attempts, r.definition`,
     [now.toISOString()],
   );
-  const result = { sent: 0, failed: 0, dead: 0 };
+  const result = { sent: 0, failed: 0, dead: 0, held: 0 };
   for (const row of claimed) {
+    const rule = RuleDefinition.safeParse(row.definition);
+    const quiet = rule.success && rule.data.quietHours ? quietMinutesLeft(rule.data.quietHours, now) : 0;
+    if (quiet > 0) {
+      // Held, not dropped: it goes out when the quiet hours end, and the ledger says so.
+      const until = new Date(now.getTime() + quiet * 60_000).toISOString();
+      await sql.transaction(async (tx) => {
+        await tx.query(`update notification set status = 'queued', next_attempt_at = $2, updated_at = now() where id = $1`, [row.id, until]);
+        await appendEntries(exec(tx), row.tenant_id, [{ kind: 'notification.held', body: { notificationId: row.id, reason: 'quiet hours', until } }], now);
+      });
+      result.held += 1;
+      continue;
+    }
     const attempt = row.attempts + 1;
     let error: string | null = null;
     try {

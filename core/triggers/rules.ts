@@ -28,6 +28,21 @@ export const RuleDefinition = z.strictObject({
   /** Fires when at least `count` matching activities of one customer fall within `withinMinutes`. */
   threshold: z.strictObject({ count: z.number().int().min(2).max(1000), withinMinutes: z.number().int().min(1).max(60 * 24 * 90) }).optional(),
   channels: z.array(Channel).min(1).max(10),
+  /** No notification is sent in this daily window (local time); they are held until it ends, and that is recorded. */
+  quietHours: z
+    .strictObject({
+      from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
+      to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
+      timeZone: z.string().refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'an IANA time zone such as Europe/Berlin'),
+    })
+    .optional(),
   /** An obligation: someone acknowledges within this time, or it escalates to `escalateTo`. */
   acknowledge: z.strictObject({ withinMinutes: z.number().int().min(1), escalateTo: z.array(z.email()).min(1).max(20) }).optional(),
 });
@@ -50,4 +65,15 @@ export function matches(rule: RuleDefinition, a: ActivityFacts): boolean {
   if (m.platform !== undefined && m.platform !== a.platform) return false;
   if (m.amountAtLeast !== undefined && (a.amount === null || a.amount.currency !== m.amountAtLeast.currency || Number(a.amount.value) < m.amountAtLeast.value)) return false;
   return true;
+}
+
+/** Minutes until the quiet hours end, or 0 when `now` is outside them. */
+export function quietMinutesLeft(quiet: NonNullable<RuleDefinition['quietHours']>, now: Date): number {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: quiet.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
+  const minute = Number(parts.find((p) => p.type === 'hour')!.value) * 60 + Number(parts.find((p) => p.type === 'minute')!.value);
+  const toMinutes = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  const from = toMinutes(quiet.from);
+  const to = toMinutes(quiet.to);
+  const inside = from <= to ? minute >= from && minute < to : minute >= from || minute < to;
+  return inside ? (to - minute + 1440) % 1440 || 1440 : 0;
 }
