@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { explainRecord, overrideIdentity, resolveTenant } from '../identity/identity-store.ts';
+import { exportSubject } from '../identity/subject-export.ts';
 import { invalidInput } from '../errors/index.ts';
 import { createTenantDirectory } from '../store/index.ts';
 import { parseArguments, type Command } from './commands.ts';
@@ -15,9 +16,9 @@ const Args = z.strictObject({
 
 export const identityCommand: Command = {
   summary:
-    'Identity resolution: `resolve` recomputes profiles now; `explain <objectType>/<externalId>` prints why a record belongs to its profile; `merge` / `split` record an admin\'s decision about two records',
+    'Identity resolution: `resolve` recomputes profiles now; `explain <objectType>/<externalId>` prints why a record belongs to its profile; `merge` / `split` record an admin\'s decision about two records; `export` prints everything held about a person (data-subject request)',
   usage:
-    'resolve [--tenant SLUG] | explain --tenant SLUG <objectType>/<externalId> [--installation ID] [--json] | merge|split --tenant SLUG --by NAME [--reason TEXT] <installationId>/<objectType>/<externalId> <installationId>/<objectType>/<externalId>',
+    'resolve [--tenant SLUG] | explain --tenant SLUG <objectType>/<externalId> [--installation ID] [--json] | merge|split --tenant SLUG --by NAME [--reason TEXT] <installationId>/<objectType>/<externalId> <installationId>/<objectType>/<externalId> | export --tenant SLUG --by NAME <installationId>/<objectType>/<externalId>',
   positionals: { min: 1, max: 3 },
   options: {
     tenant: { type: 'string', valueName: 'slug', doc: 'The tenant (all tenants for resolve when omitted)' },
@@ -29,8 +30,11 @@ export const identityCommand: Command = {
   async run(values, positionals) {
     const args = parseArguments(Args, values);
     const [action, record, second] = positionals;
-    if (action !== 'resolve' && action !== 'explain' && action !== 'merge' && action !== 'split') {
-      throw invalidInput('arguments', [{ path: ['action'], message: `unknown action '${action}': use resolve, explain, merge or split` }]);
+    if (action !== 'resolve' && action !== 'explain' && action !== 'merge' && action !== 'split' && action !== 'export') {
+      throw invalidInput('arguments', [{ path: ['action'], message: `unknown action '${action}': use resolve, explain, merge, split or export` }]);
+    }
+    if (action === 'export' && (!record || !args.tenant || !args.by)) {
+      throw invalidInput('arguments', [{ path: ['record'], message: 'export needs --tenant, --by and a record as <installationId>/<objectType>/<externalId>' }]);
     }
     if ((action === 'merge' || action === 'split') && (!record || !second || !args.tenant || !args.by)) {
       throw invalidInput('arguments', [{ path: ['records'], message: `${action} needs --tenant, --by and two records as <installationId>/<objectType>/<externalId>` }]);
@@ -44,6 +48,11 @@ export const identityCommand: Command = {
       if (args.tenant && tenants.length === 0) {
         console.error(`ledgerline identity: no tenant ${args.tenant}`);
         return 1;
+      }
+      if (action === 'export') {
+        // Everything held about the person, as JSON on stdout (redirect it to a file).
+        console.log(JSON.stringify(await exportSubject(runtime.db.sql, tenants[0]!.id, record!, args.by!), null, 2));
+        return 0;
       }
       if (action === 'merge' || action === 'split') {
         const result = await overrideIdentity(runtime.db.sql, tenants[0]!.id, { action, records: [record!, second!], by: args.by!, reason: args.reason ?? null });

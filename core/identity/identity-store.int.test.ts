@@ -9,6 +9,8 @@ import { listEntries } from '../ledger/ledger.ts';
 import { verifyChain } from '../ledger/verify.ts';
 import type { Database } from '../store/index.ts';
 import { explainRecord, overrideIdentity, profileId, resolveTenant, tenantsToResolve } from './identity-store.ts';
+import { exportSubject } from './subject-export.ts';
+import { ingestBatch } from '../store/index.ts';
 
 async function person(db: Database, tenantId: string, installationId: string, objectType: string, id: string, fields: Record<string, unknown>): Promise<void> {
   await db.sql.query(
@@ -96,6 +98,34 @@ describeOnTestDatabases('identity resolution in the store', (db) => {
       ['identity.split', null],
     ]);
     await expect(overrideIdentity(db().sql, t, { action: 'merge', records: [a, `${hub.installationId}/contact/404`], by: 'x' })).rejects.toThrow(/no synced record/);
+  });
+
+  it('exports everything held about a person across installations, and records the export', async () => {
+    const hub = await seedInstallation(db(), { platform: 'hubspot' });
+    const [zen] = await db().sql.query<{ id: string }>(
+      `insert into installation (tenant_id, platform, platform_account_id, display_name, api_base_url) values ($1, 'zendesk', 'acme2', 'Acme support', 'http://127.0.0.1:9') returning id`,
+      [hub.tenantId],
+    );
+    const t = hub.tenantId;
+    await person(db(), t, hub.installationId, 'contact', '21', { email: 'kim@birch.example', displayName: 'Kim' });
+    await person(db(), t, zen!.id, 'user', '8', { email: 'kim@birch.example' });
+    await person(db(), t, hub.installationId, 'contact', '22', { email: 'other@birch.example' });
+    const activity = (subject: string, objectType: string, key: string) => ({
+      kind: 'interaction' as const, category: 'email', occurredAt: new Date('2026-11-01T10:00:00Z'), subject: { kind: 'person' as const, objectType, externalId: subject },
+      driver: null, source: { objectType: 'email', externalId: key }, discriminator: 'main', amount: null, summary: `Email ${key}`, actor: null, attributes: {},
+    });
+    await db().sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId: t, installationId: hub.installationId, sourceRecords: [], activities: [activity('21', 'contact', 'e1'), activity('22', 'contact', 'e2')] }));
+    await db().sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId: t, installationId: zen!.id, sourceRecords: [], activities: [activity('8', 'user', 'z1')] }));
+    await resolveTenant(db().sql, t);
+
+    const exported = await exportSubject(db().sql, t, `${hub.installationId}/contact/21`, 'dpo@acme.example');
+    expect(exported.records.map((r) => r.external_id).sort()).toEqual(['21', '8']);
+    expect(exported.activities.map((a) => a.summary).sort()).toEqual(['Email e1', 'Email z1']);
+    expect(exported.ledger.filter((e) => e.kind === 'activity')).toHaveLength(2);
+    expect(JSON.stringify(exported)).not.toContain('other@birch.example');
+    const [recorded] = await listEntries((s, p) => db().sql.query(s, p), t, { kind: 'privacy.exported' });
+    expect(recorded!.body).toMatchObject({ subject: `${hub.installationId}/contact/21`, by: 'dpo@acme.example' });
+    await expect(exportSubject(db().sql, t, 'nonsense', 'x')).rejects.toThrow(/<installationId>\/<objectType>\/<externalId>/);
   });
 
   it('records a split when a changed record no longer matches, and the ledger still verifies', async () => {
