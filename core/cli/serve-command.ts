@@ -12,7 +12,7 @@ import { installSandboxes } from './sandboxes.ts';
 import { createInstallService } from '../install/install-service.ts';
 import { createSummaryService } from '../panels/summary-service.ts';
 import { createLedgerService, scheduleCheckpoints } from '../ledger/ledger-service.ts';
-import { scheduleIdentity } from '../identity/identity-store.ts';
+import { identityOverview, scheduleIdentity } from '../identity/identity-store.ts';
 import { deliveryOptionsFrom, scheduleNotifications } from '../triggers/notifications.ts';
 import { createTriggerService } from '../triggers/trigger-service.ts';
 
@@ -73,6 +73,7 @@ export const serveCommand: Command = {
           summaries,
           ledger,
           triggers: createTriggerService(db.sql),
+          identity: (tenantId) => identityOverview(db.sql, tenantId),
           syncStreams: async (tenantId) => (await listSyncStatus(db.sql, tenantId)).map((row) => syncStreamView(plugins, row)),
           webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => openQueue }),
         },

@@ -251,3 +251,31 @@ export async function overrideIdentity(
   });
   return resolveTenant(sql, tenantId);
 }
+
+export interface IdentityOverview {
+  readonly resolvedAt: string | null;
+  readonly records: number;
+  readonly profiles: number;
+  readonly reviews: readonly { kind: string; rule: string; value: string; records: string[]; reason: string; firstSeenAt: string }[];
+  readonly manual: readonly { action: string; a: string; b: string; by: string; reason: string | null; at: string }[];
+}
+
+/** What the console shows of a tenant's identities: the last resolution, open review items, manual decisions. */
+export async function identityOverview(sql: Pick<SqlSession, 'query'>, tenantId: string): Promise<IdentityOverview> {
+  const [state] = await sql.query<{ resolved_at: string; records: number; profiles: number }>(`select resolved_at, records, profiles from identity_state where tenant_id = $1`, [tenantId]);
+  const reviews = await sql.query<{ kind: string; rule: string; value: string; records: string[]; reason: string; first_seen_at: string }>(
+    `select kind, rule, value, records, reason, first_seen_at from identity_review where tenant_id = $1 order by first_seen_at desc, rule, value limit 500`,
+    [tenantId],
+  );
+  const manual = await sql.query<{ action: string; a: string; b: string; by: string; reason: string | null; created_at: string }>(
+    `select action, a, b, by, reason, created_at from identity_override where tenant_id = $1 order by created_at desc limit 200`,
+    [tenantId],
+  );
+  return {
+    resolvedAt: state ? new Date(state.resolved_at).toISOString() : null,
+    records: state?.records ?? 0,
+    profiles: state?.profiles ?? 0,
+    reviews: reviews.map((r) => ({ kind: r.kind, rule: r.rule, value: r.value, records: r.records, reason: r.reason, firstSeenAt: new Date(r.first_seen_at).toISOString() })),
+    manual: manual.map((m) => ({ action: m.action, a: m.a, b: m.b, by: m.by, reason: m.reason, at: new Date(m.created_at).toISOString() })),
+  };
+}

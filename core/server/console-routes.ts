@@ -9,7 +9,7 @@ import { hasConsoleSession, requireConsoleSession } from './admin-auth.ts';
 import { z } from 'zod';
 import type { PanelSubject } from '../contract/index.ts';
 import { activityKinds } from '../model/index.ts';
-import { findInstallation, findTenant, InstallationParams } from './api-routes.ts';
+import { findInstallation, findTenant, InstallationParams, TenantSlug } from './api-routes.ts';
 import { issueCsrfToken, verifyCsrf } from './csrf-protection.ts';
 import { renderErrorsAsHtml } from './error-responses.ts';
 import { parseRequest } from './request-validation.ts';
@@ -130,6 +130,14 @@ export function consoleRoutes(deps: ServerDeps): Router {
     });
   });
 
+  router.get('/tenants/:tenant/identity', noStore, ...page, async (req, res) => {
+    const identity = deps.identity;
+    if (!identity) throw new LedgerlineError('LL_NOT_FOUND', 'identity resolution is not available on this server');
+    const { params } = parseRequest(req, { params: TenantOnlyParams });
+    const tenant = await findTenant(deps, params.tenant);
+    res.render('identity', { title: `Identities · ${tenant.name}`, tenant, overview: await identity(tenant.id) });
+  });
+
   router.get('/plugins', noStore, ...page, (_req, res) => {
     res.render('plugins', { title: 'Plugins', plugins: deps.plugins, frameAncestors: deps.frameAncestors });
   });
@@ -146,6 +154,7 @@ export function consoleRoutes(deps: ServerDeps): Router {
   return router;
 }
 
+const TenantOnlyParams = z.object({ tenant: TenantSlug });
 const SummaryParams = InstallationParams.extend({
   kind: z.enum(['person', 'account', 'deal', 'ticket', 'order', 'case', 'opportunity', 'subscription', 'conversation']),
   objectType: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'an object type'),

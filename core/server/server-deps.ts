@@ -2,6 +2,7 @@
  * What the HTTP layer needs from the rest of Ledgerline, as small interfaces: the store, the
  * plugin loader and the sync engine plug in behind them, and tests pass in-memory versions.
  */
+import type { IdentityOverview } from '../identity/identity-store.ts';
 import type { TriggerService } from '../triggers/trigger-service.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
 import type { Router } from 'express';
@@ -117,6 +118,8 @@ export interface ServerDeps {
   readonly installs?: InstallFlow;
   /** Account activity summaries for panels and the console preview. */
   readonly summaries?: SummaryService;
+  /** A tenant's identity resolution: last run, review items, manual decisions. */
+  readonly identity?: (tenantId: string) => Promise<IdentityOverview>;
   /** Trigger rules and notifications (acknowledgements) per tenant. */
   readonly triggers?: TriggerService;
   /** The accountable ledger: verification and entries per tenant. */

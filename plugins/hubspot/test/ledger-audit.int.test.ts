@@ -4,6 +4,7 @@
  * revoke; everything under one ticket; and a chain that verifies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { overrideIdentity, resolveTenant } from '../../../core/identity/identity-store.ts';
 import { start, type RunningHubspotEmulator } from '../emulator/server.ts';
 import { cookiesOf, installThroughBrowser, startStack, type Stack } from './stack.ts';
 
@@ -99,6 +100,19 @@ describe('the ledger of a HubSpot installation', () => {
     expect(overview).toContain('Undelivered notifications');
     expect(overview).toMatch(/Deal won: Renewal 7<\/td><td>webhook https:\/\/hooks.acme.example\/ledgerline<\/td><td>5<\/td><td>the webhook answered HTTP 503/);
     expect(overview).not.toContain('whsec-not-a-real-secret-value');
+  });
+
+  it("shows the tenant's identities in the console: last resolution, review items, manual decisions", async () => {
+    const empty = await (await fetch(`${stack.url}/tenants/acme/identity`)).text();
+    expect(empty).toContain('Not resolved yet');
+    await resolveTenant(stack.db.sql, stack.tenantId);
+    const contacts = [...emulator.portal.ids('contacts')].slice(0, 2).map((id) => `${installationId}/contact/${id}`) as [string, string];
+    await overrideIdentity(stack.db.sql, stack.tenantId, { action: 'split', records: contacts, by: 'ops@acme.example', reason: 'two people' });
+    const page = await (await fetch(`${stack.url}/tenants/acme/identity`)).text();
+    expect(page).toMatch(/Last resolved .* UTC: \d+ records in \d+ profiles\./);
+    expect(page).toContain('Nothing to review');
+    expect(page).toMatch(/<td>split<\/td><td><code>[^<]+<\/code><br><code>[^<]+<\/code><\/td><td>ops@acme.example<\/td><td>two people<\/td>/);
+    expect((await fetch(`${stack.url}/tenants/NOPE/identity`)).status).toBe(400);
   });
 
   it('records the uninstall and its revoke, and the chain verifies', async () => {

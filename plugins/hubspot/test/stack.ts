@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLedgerService, type LedgerService } from '../../../core/ledger/ledger-service.ts';
 import { createTriggerService } from '../../../core/triggers/trigger-service.ts';
+import { identityOverview } from '../../../core/identity/identity-store.ts';
 import type { LoadedPlugin } from '../../../core/contract/index.ts';
 import { createInstallService } from '../../../core/install/install-service.ts';
 import { createLogger } from '../../../core/log/index.ts';
@@ -56,7 +57,7 @@ export async function startStack(emulator: RunningHubspotEmulator, settings: Rec
   const deps = storeBackedDeps({ config, log, database: db, plugins: [{ id: 'hubspot', displayName: 'HubSpot', scopes: [], panelLocations: [], settings: [] }], frameAncestors: [] });
   const checkpointDir = mkdtempSync(join(tmpdir(), 'll-stack-checkpoints-'));
   const ledger = createLedgerService({ sql: db.sql, checkpointDir, signingKey: Buffer.alloc(32, 12) });
-  const server = await startServer({ ...deps, installs, summaries, ledger, triggers: createTriggerService(db.sql), webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => null }) }, { port, host: '127.0.0.1' });
+  const server = await startServer({ ...deps, installs, summaries, ledger, triggers: createTriggerService(db.sql), identity: (tenantId) => identityOverview(db.sql, tenantId), webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => null }) }, { port, host: '127.0.0.1' });
   const sync = createSyncServices({ sql: db.sql, plugins, encryptionKey: stackKey, log, leaseMs: 30_000, defaultIncrementalEveryMs: 60_000, timeScale: 50 });
   return {
     url,
