@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../contract/index.ts';
-import { LedgerlineError, toLedgerlineError } from '../errors/index.ts';
+import { LedgerlineError } from '../errors/index.ts';
+import { runPeriodically, type Periodic } from '../scheduling/periodic.ts';
 import { appendEntries, type LedgerEntryInput } from '../ledger/ledger.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import { keyOf, resolveIdentities, type IdentityRecord, type Profile, type ResolveOptions } from './resolve.ts';
@@ -199,29 +200,14 @@ export async function explainRecord(sql: Pick<SqlSession, 'query'>, tenantId: st
 }
 
 /** Re-resolves, every `everyMs`, each tenant whose stored records changed; failures are logged as errors. */
-export function scheduleIdentity(sql: SqlSession, everyMs: number, log: Logger): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const tick = (): void => {
-    running = running
-      .then(async () => {
-        for (const tenantId of await tenantsToResolve(sql)) {
-          if (stopped) return;
-          const result = await resolveTenant(sql, tenantId);
-          log.info({ tenant: tenantId, ...result }, 'identities resolved');
-        }
-      })
-      .catch((error: unknown) => log.error({ err: toLedgerlineError(error).message }, 'identity resolution failed'));
-  };
-  tick();
-  const timer = setInterval(tick, everyMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+export function scheduleIdentity(sql: SqlSession, everyMs: number, log: Logger): Periodic {
+  return runPeriodically('identity resolution', everyMs, log, async (stopping) => {
+    for (const tenantId of await tenantsToResolve(sql)) {
+      if (stopping()) return;
+      const result = await resolveTenant(sql, tenantId);
+      log.info({ tenant: tenantId, ...result }, 'identities resolved');
+    }
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
  * checkpoints, listing, and writing checkpoints on a schedule.
  */
 import type { Logger } from '../contract/index.ts';
-import { toLedgerlineError } from '../errors/index.ts';
+import { runPeriodically, type Periodic } from '../scheduling/periodic.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import { checkpointSigner, writeCheckpoints, type Checkpoint } from './checkpoints.ts';
 import { listEntries, type EntryQuery, type LedgerEntry, type LedgerExecutor } from './ledger.ts';
@@ -26,23 +26,15 @@ export function createLedgerService(options: { sql: Pick<SqlSession, 'query'>; c
 }
 
 /** Writes checkpoints every `everyMs` and once more when stopped; a failure is logged as an error each time. */
-export function scheduleCheckpoints(ledger: LedgerService, everyMs: number, log: Logger): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const tick = (): void => {
-    running = running
-      .then(() => ledger.writeCheckpoints())
-      .then((written) => {
-        if (written.length > 0) log.info({ checkpoints: written.map((c) => ({ tenant: c.tenantId, seq: c.seq })) }, 'ledger checkpoints written');
-      })
-      .catch((error: unknown) => log.error({ err: toLedgerlineError(error).message }, 'could not write ledger checkpoints'));
-  };
-  tick();
-  const timer = setInterval(tick, everyMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      tick();
-      await running;
+export function scheduleCheckpoints(ledger: LedgerService, everyMs: number, log: Logger): Periodic {
+  return runPeriodically(
+    'writing ledger checkpoints',
+    everyMs,
+    log,
+    async () => {
+      const written = await ledger.writeCheckpoints();
+      if (written.length > 0) log.info({ checkpoints: written.map((c) => ({ tenant: c.tenantId, seq: c.seq })) }, 'ledger checkpoints written');
     },
-  };
+    { finalRound: true },
+  );
 }

@@ -10,6 +10,7 @@ import { createHmac } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { Logger } from '../contract/index.ts';
 import { LedgerlineError, toLedgerlineError } from '../errors/index.ts';
+import { runPeriodically, type Periodic } from '../scheduling/periodic.ts';
 import { appendEntries, type LedgerEntryInput, type LedgerExecutor } from '../ledger/ledger.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import { matches, quietMinutesLeft, RuleDefinition, type Channel } from './rules.ts';
@@ -234,29 +235,14 @@ export async function acknowledgeNotification(sql: SqlSession, tenantId: string,
 }
 
 /** Evaluates, delivers and escalates every `everyMs`; a failure is logged as an error each time. */
-export function scheduleNotifications(sql: SqlSession, options: DeliveryOptions, everyMs: number, log: Logger): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const tick = (): void => {
-    running = running
-      .then(async () => {
-        const tenants = await sql.query<{ tenant_id: string }>(`select distinct tenant_id from trigger_rule where enabled`);
-        for (const t of tenants) if (!stopped) await evaluateTriggers(sql, t.tenant_id);
-        const delivered = await deliverNotifications(sql, options);
-        if (delivered.failed + delivered.dead > 0) log.warn(delivered, 'notification deliveries failed');
-        await escalateOverdue(sql, options);
-      })
-      .catch((error: unknown) => log.error({ err: toLedgerlineError(error).message }, 'notification processing failed'));
-  };
-  tick();
-  const timer = setInterval(tick, everyMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+export function scheduleNotifications(sql: SqlSession, options: DeliveryOptions, everyMs: number, log: Logger): Periodic {
+  return runPeriodically('notification processing', everyMs, log, async (stopping) => {
+    const tenants = await sql.query<{ tenant_id: string }>(`select distinct tenant_id from trigger_rule where enabled`);
+    for (const t of tenants) if (!stopping()) await evaluateTriggers(sql, t.tenant_id);
+    const delivered = await deliverNotifications(sql, options);
+    if (delivered.failed + delivered.dead > 0) log.warn(delivered, 'notification deliveries failed');
+    await escalateOverdue(sql, options);
+  });
 }
 
 /** The delivery options from configuration: an SMTP transport when LEDGERLINE_SMTP_URL is set. */
