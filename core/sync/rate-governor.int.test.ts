@@ -76,7 +76,8 @@ for (const variant of databaseVariants()) {
         { name: 'points', capacity: 10, perMs: 200, cost: (r) => (r.url.pathname.startsWith('/heavy') ? 8 : 1) },
       ]);
       const installation = randomUUID();
-      expect(await timed(() => g.acquire(installation, p, get('/search')))).toBeLessThan(50);
+      // No wait for a token (a wait would be a minute here): the bound only allows for a slow machine.
+      expect(await timed(() => g.acquire(installation, p, get('/search')))).toBeLessThan(500);
       // The search bucket (burst 1, one token a minute) is empty; other requests do not care.
       await expect(g.acquire(installation, p, get('/search'), { signal: AbortSignal.timeout(80) })).rejects.toThrow();
       expect(await timed(() => g.acquire(installation, p, get('/heavy')))).toBeLessThan(200);
