@@ -72,7 +72,7 @@ export const serveCommand: Command = {
           installs,
           summaries,
           ledger,
-          triggers: createTriggerService(db.sql),
+          triggers: createTriggerService(db.sql, { allowPrivateWebhooks: config.allowPrivateWebhooks }),
           identity: (tenantId) => identityOverview(db.sql, tenantId),
           syncStreams: async (tenantId) => (await listSyncStatus(db.sql, tenantId)).map((row) => syncStreamView(plugins, row)),
           webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => openQueue }),

@@ -93,6 +93,11 @@ export const settings = {
     doc: 'SMTP server for e-mail notifications, e.g. smtp://user:password@mail.example.org:587 (smtps:// for implicit TLS). Unset: e-mail notifications fail visibly into the dead letter.',
   },
   LEDGERLINE_MAIL_FROM: { schema: z.string().min(3), default: 'Ledgerline <ledgerline@localhost>', doc: 'Sender of e-mail notifications.' },
+  LEDGERLINE_ALLOW_PRIVATE_WEBHOOKS: {
+    schema: booleanFlag,
+    default: 'false',
+    doc: 'Let trigger rules send webhooks to loopback, private or local addresses (refused by default so rules cannot reach internal services).',
+  },
   LEDGERLINE_NOTIFY_INTERVAL_SECONDS: {
     schema: z.coerce.number().int().min(1),
     default: '5',
@@ -147,6 +152,7 @@ export interface Config {
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly notifyIntervalSeconds: number;
+  readonly allowPrivateWebhooks: boolean;
   readonly autoMigrate: boolean;
   readonly manifestPath: string;
   readonly logLevel: SettingValues['LOG_LEVEL'];
@@ -215,6 +221,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     smtpUrl: s.LEDGERLINE_SMTP_URL,
     mailFrom: s.LEDGERLINE_MAIL_FROM,
     notifyIntervalSeconds: s.LEDGERLINE_NOTIFY_INTERVAL_SECONDS,
+    allowPrivateWebhooks: s.LEDGERLINE_ALLOW_PRIVATE_WEBHOOKS,
     autoMigrate: s.LEDGERLINE_AUTO_MIGRATE,
     manifestPath: resolve(s.LEDGERLINE_MANIFEST),
     logLevel: s.LOG_LEVEL,

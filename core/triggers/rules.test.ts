@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matches, quietMinutesLeft, RuleDefinition } from './rules.ts';
+import { matches, privateTarget, quietMinutesLeft, RuleDefinition } from './rules.ts';
 
 describe('trigger rules', () => {
   it('match on kind, category, platform and an amount at or over a threshold in one currency', () => {
@@ -26,5 +26,12 @@ describe('trigger rules', () => {
     expect(quietMinutesLeft(quiet, new Date('2026-11-21T06:00:00Z'))).toBe(0);
     expect(quietMinutesLeft(quiet, new Date('2026-11-20T12:00:00Z'))).toBe(0);
     expect(quietMinutesLeft({ from: '12:00', to: '13:00', timeZone: 'UTC' }, new Date('2026-11-20T12:30:00Z'))).toBe(30);
+  });
+
+  it('recognises webhook targets inside the network, as written', () => {
+    for (const url of ['http://localhost:8080/x', 'http://127.0.0.1/x', 'http://10.1.2.3/x', 'http://172.20.0.5/x', 'http://192.168.1.1/x', 'http://169.254.169.254/latest', 'http://[::1]/x', 'http://[fd12:3456::1]/x', 'http://db.internal/x']) {
+      expect(privateTarget(url), url).not.toBeNull();
+    }
+    for (const url of ['https://hooks.acme.example/ledgerline', 'https://172.32.0.1/x', 'https://8.8.8.8/x', 'https://[2001:db8::1]/x']) expect(privateTarget(url), url).toBeNull();
   });
 });

@@ -77,3 +77,21 @@ export function quietMinutesLeft(quiet: NonNullable<RuleDefinition['quietHours']
   const inside = from <= to ? minute >= from && minute < to : minute >= from || minute < to;
   return inside ? (to - minute + 1440) % 1440 || 1440 : 0;
 }
+
+/**
+ * Why a webhook URL points inside the network Ledgerline runs in (loopback, private, link-local,
+ * unique-local addresses, `localhost`), or null. Rules may only send there when the operator allows
+ * it (LEDGERLINE_ALLOW_PRIVATE_WEBHOOKS): otherwise anyone who can write a rule could make
+ * Ledgerline call internal services. Names are checked as written, not resolved.
+ */
+export function privateTarget(url: string): string | null {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local')) return `${host} is a local name`;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    if (a === 127 || a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127)) return `${host} is a private or loopback address`;
+  }
+  if (host === '::1' || host === '::' || /^f[cd][0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host) || host.startsWith('::ffff:')) return `${host} is a private or loopback address`;
+  return null;
+}

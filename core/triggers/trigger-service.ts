@@ -4,7 +4,7 @@ import { invalidInput } from '../errors/index.ts';
 import { appendEntries } from '../ledger/ledger.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import { acknowledgeNotification } from './notifications.ts';
-import { NewRule, type Channel } from './rules.ts';
+import { NewRule, privateTarget, type Channel } from './rules.ts';
 
 export interface RuleView {
   readonly id: string;
@@ -44,7 +44,7 @@ const publicChannel = (c: Channel | Record<string, unknown>): Record<string, unk
 };
 const publicDefinition = (d: { channels?: Channel[] } & Record<string, unknown>): Record<string, unknown> => ({ ...d, channels: (d.channels ?? []).map(publicChannel) });
 
-export function createTriggerService(sql: SqlSession): TriggerService {
+export function createTriggerService(sql: SqlSession, options: { allowPrivateWebhooks?: boolean } = {}): TriggerService {
   return {
     async rules(tenantId) {
       const rows = await sql.query<{ id: string; name: string; enabled: boolean; definition: { channels?: Channel[] }; created_at: string }>(
@@ -56,6 +56,13 @@ export function createTriggerService(sql: SqlSession): TriggerService {
     async createRule(tenantId, input) {
       const parsed = NewRule.safeParse(input);
       if (!parsed.success) throw invalidInput('trigger rule', parsed.error.issues);
+      if (!options.allowPrivateWebhooks) {
+        const issues = parsed.data.definition.channels.flatMap((c, i) => {
+          const why = c.type === 'webhook' ? privateTarget(c.url) : null;
+          return why ? [{ path: ['definition', 'channels', i, 'url'], message: `${why}; set LEDGERLINE_ALLOW_PRIVATE_WEBHOOKS=true to allow internal targets` }] : [];
+        });
+        if (issues.length > 0) throw invalidInput('trigger rule', issues);
+      }
       return sql.transaction(async (tx) => {
         const [row] = await tx.query<{ id: string; created_at: string }>(`insert into trigger_rule (tenant_id, name, definition, enabled) values ($1, $2, $3, $4) returning id, created_at`, [
           tenantId,

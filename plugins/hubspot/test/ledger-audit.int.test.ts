@@ -75,6 +75,9 @@ describe('the ledger of a HubSpot installation', () => {
     const post = (body: unknown) => fetch(`${stack.url}/api/v1/tenants/acme/trigger-rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const bad = await post({ name: 'x', definition: { match: {}, channels: [{ type: 'email', to: ['not an address'] }] } });
     expect(bad.status).toBe(400);
+    const internal = await post({ name: 'x', definition: { match: {}, channels: [{ type: 'webhook', url: 'http://169.254.169.254/latest/meta-data', secret: 'whsec-not-a-real-secret-value' }] } });
+    expect(internal.status).toBe(400);
+    expect(await internal.text()).toMatch(/169\.254\.169\.254 is a private or loopback address; set LEDGERLINE_ALLOW_PRIVATE_WEBHOOKS=true/);
     const created = await post({
       name: 'Deal won',
       definition: { match: { kind: 'transaction', category: 'purchase' }, channels: [{ type: 'webhook', url: 'https://hooks.acme.example/ledgerline', secret: 'whsec-not-a-real-secret-value' }], acknowledge: { withinMinutes: 60, escalateTo: ['lead@acme.example'] } },
