@@ -97,6 +97,7 @@ describeOnTestDatabases('ledger in the database', (db) => {
     await inTransaction((tx) => appendEntries(tx, tenantId, [{ kind: 'test.entry', body: body(1) }]));
     await inTransaction((tx) => appendEntries(tx, tenantId, [{ kind: 'correction', body: { reason: 'wrong amount', amount: '12.00' }, corrects: 1 }]));
     await expect(inTransaction((tx) => appendEntries(tx, tenantId, [{ kind: 'correction', body: {}, corrects: 99 }]))).rejects.toThrow(/ledger_entry_corrects|foreign key/);
+    await expect(inTransaction((tx) => appendEntries(tx, tenantId, [{ kind: 'correction', body: { amount: Number.NaN } }]))).rejects.toThrow(/body\.amount is NaN/);
     const entries = await readEntries(exec(), tenantId, 0, 10);
     expect(entries.map((e) => [e.seq, e.kind, e.corrects])).toEqual([
       [1, 'test.entry', null],

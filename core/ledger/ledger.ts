@@ -11,10 +11,11 @@
  */
 import { createHash } from 'node:crypto';
 import { LedgerlineError } from '../errors/index.ts';
+import type { SqlExecutor } from '../store/bulk-ingest.ts';
 import { canonicalize } from './canonical-json.ts';
 
 /** A statement runner inside the caller's transaction (the ingest path's `SqlExecutor`). */
-export type LedgerExecutor = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+export type LedgerExecutor = SqlExecutor;
 
 export const genesisHash: Buffer = Buffer.alloc(32);
 
@@ -70,8 +71,8 @@ export async function appendEntries(exec: LedgerExecutor, tenantId: string, inpu
   if (inputs.length === 0) return [];
   for (const input of inputs) {
     if (!kindPattern.test(input.kind)) throw new LedgerlineError('LL_INVALID_INPUT', `ledger entry kind '${input.kind}' is not a dotted lower-case name`, { details: { field: 'kind' } });
-    canonicalize(input.body);
   }
+  // A body JSON cannot carry is refused while hashing (chainEntries), before anything is inserted.
   await exec(`insert into ledger_head (tenant_id, seq, hash) values ($1, 0, $2) on conflict (tenant_id) do nothing`, [tenantId, genesisHash]);
   const [head] = await exec(`select seq::text as seq, encode(hash, 'hex') as hash from ledger_head where tenant_id = $1 for update`, [tenantId]);
   if (!head) throw new LedgerlineError('LL_NOT_FOUND', `no ledger head for tenant ${tenantId}`);
