@@ -69,8 +69,10 @@ export async function resolveTenant(sql: SqlSession, tenantId: string, options: 
     const previous = new Map(
       (await tx.query<{ key: string; profile_id: string }>(`select installation_id || '/' || object_type || '/' || external_id as key, profile_id from identity_member where tenant_id = $1`, [tenantId])).map((r) => [r.key, r.profile_id]),
     );
+    // Each profile's id, derived once from its anchor.
+    const idOf = new Map(profiles.map((p) => [p.anchor, profileId(tenantId, p.anchor)]));
     const now = new Map<string, string>();
-    for (const p of profiles) for (const m of p.members) now.set(m.key, profileId(tenantId, p.anchor));
+    for (const p of profiles) for (const m of p.members) now.set(m.key, idOf.get(p.anchor)!);
 
     const entries: LedgerEntryInput[] = [];
     const evidenceOf = (p: Profile) => p.members.map((m) => ({ record: m.key, ...(m.evidence ? { rule: m.evidence.rule, value: m.evidence.value, with: m.evidence.with } : { rule: 'anchor' }) }));
@@ -78,7 +80,7 @@ export async function resolveTenant(sql: SqlSession, tenantId: string, options: 
       if (p.members.length < 2) continue;
       const before = new Set(p.members.map((m) => previous.get(m.key) ?? `new:${m.key}`));
       const together = before.size === 1 && !p.members.some((m) => !previous.has(m.key));
-      if (!together) entries.push({ kind: 'identity.merged', body: { profileId: profileId(tenantId, p.anchor), kind: p.kind, anchor: p.anchor, members: evidenceOf(p) } });
+      if (!together) entries.push({ kind: 'identity.merged', body: { profileId: idOf.get(p.anchor)!, kind: p.kind, anchor: p.anchor, members: evidenceOf(p) } });
     }
     const previousProfiles = new Map<string, string[]>();
     for (const [key, id] of previous) previousProfiles.set(id, [...(previousProfiles.get(id) ?? []), key]);
@@ -108,31 +110,37 @@ export async function resolveTenant(sql: SqlSession, tenantId: string, options: 
           chunk.map(({ m }) => m.key.split('/')[1]),
           chunk.map(({ m }) => m.key.split('/').slice(2).join('/')),
           chunk.map(({ p }) => p.kind),
-          chunk.map(({ p }) => profileId(tenantId, p.anchor)),
+          chunk.map(({ p }) => idOf.get(p.anchor)!),
           chunk.map(({ p }) => p.anchor),
           chunk.map(({ m }) => m.evidence?.rule ?? null),
           chunk.map(({ m }) => (m.evidence ? JSON.stringify(m.evidence) : null)),
         ],
       );
     }
-    // Profiles: named after their anchor record, with the best name and address among the members.
-    await tx.query(`delete from person where tenant_id = $1 and id <> all($2::uuid[])`, [tenantId, profiles.filter((p) => p.kind === 'person').map((p) => profileId(tenantId, p.anchor))]);
-    await tx.query(`delete from account where tenant_id = $1 and id <> all($2::uuid[])`, [tenantId, profiles.filter((p) => p.kind === 'account').map((p) => profileId(tenantId, p.anchor))]);
-    for (const p of profiles) {
-      const known = p.members.map((m) => names.get(m.key)).filter((n) => n !== undefined);
-      if (p.kind === 'person') {
-        await tx.query(
-          `insert into person (id, tenant_id, display_name, primary_email) values ($1, $2, $3, $4)
-           on conflict (id) do update set display_name = excluded.display_name, primary_email = excluded.primary_email, updated_at = now()`,
-          [profileId(tenantId, p.anchor), tenantId, known.find((n) => n.displayName)?.displayName ?? null, known.find((n) => n.email)?.email ?? null],
-        );
-      } else {
-        await tx.query(
-          `insert into account (id, tenant_id, name, domain) values ($1, $2, $3, $4)
-           on conflict (id) do update set name = excluded.name, domain = excluded.domain, updated_at = now()`,
-          [profileId(tenantId, p.anchor), tenantId, known.find((n) => n.name)?.name ?? null, known.find((n) => n.domain)?.domain ?? null],
-        );
-      }
+    // Profiles: named after their anchor record, with the best name and address among the members;
+    // written in batches, as a tenant may hold a hundred thousand of them.
+    const people = profiles.filter((p) => p.kind === 'person');
+    const accounts = profiles.filter((p) => p.kind === 'account');
+    await tx.query(`delete from person where tenant_id = $1 and id <> all($2::uuid[])`, [tenantId, people.map((p) => idOf.get(p.anchor)!)]);
+    await tx.query(`delete from account where tenant_id = $1 and id <> all($2::uuid[])`, [tenantId, accounts.map((p) => idOf.get(p.anchor)!)]);
+    const known = (p: Profile) => p.members.map((m) => names.get(m.key)).filter((n) => n !== undefined);
+    for (let i = 0; i < people.length; i += 5000) {
+      const chunk = people.slice(i, i + 5000);
+      await tx.query(
+        `insert into person (id, tenant_id, display_name, primary_email)
+         select u.id, $1, u.display_name, u.primary_email from unnest($2::uuid[], $3::text[], $4::text[]) as u(id, display_name, primary_email)
+         on conflict (id) do update set display_name = excluded.display_name, primary_email = excluded.primary_email, updated_at = now()`,
+        [tenantId, chunk.map((p) => idOf.get(p.anchor)!), chunk.map((p) => known(p).find((n) => n.displayName)?.displayName ?? null), chunk.map((p) => known(p).find((n) => n.email)?.email ?? null)],
+      );
+    }
+    for (let i = 0; i < accounts.length; i += 5000) {
+      const chunk = accounts.slice(i, i + 5000);
+      await tx.query(
+        `insert into account (id, tenant_id, name, domain)
+         select u.id, $1, u.name, u.domain from unnest($2::uuid[], $3::text[], $4::text[]) as u(id, name, domain)
+         on conflict (id) do update set name = excluded.name, domain = excluded.domain, updated_at = now()`,
+        [tenantId, chunk.map((p) => idOf.get(p.anchor)!), chunk.map((p) => known(p).find((n) => n.name)?.name ?? null), chunk.map((p) => known(p).find((n) => n.domain)?.domain ?? null)],
+      );
     }
     await tx.query(`delete from identity_review where tenant_id = $1 and kind || '|' || rule || '|' || value <> all($2::text[])`, [tenantId, reviews.map((r) => `${r.kind}|${r.rule}|${r.value}`)]);
     for (const r of reviews) {
