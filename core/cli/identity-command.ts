@@ -4,10 +4,11 @@ import { exportSubject } from '../identity/subject-export.ts';
 import { invalidInput } from '../errors/index.ts';
 import { createTenantDirectory } from '../store/index.ts';
 import { parseArguments, type Command } from './commands.ts';
+import { TenantSlugArg } from './tenant-arg.ts';
 import { openRuntime } from './runtime.ts';
 
 const Args = z.strictObject({
-  tenant: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a tenant slug').optional(),
+  tenant: TenantSlugArg.optional(),
   installation: z.uuid('must be an installation id (a UUID)').optional(),
   by: z.string().trim().min(1).max(200).optional(),
   reason: z.string().trim().min(1).max(1000).optional(),

@@ -3,10 +3,11 @@ import { invalidInput } from '../errors/index.ts';
 import { createInstallationDirectory, createTenantDirectory } from '../store/index.ts';
 import { describeCheckpoint, listSyncStatus, type SyncStatusRow } from '../sync/index.ts';
 import { parseArguments, type Command } from './commands.ts';
+import { TenantSlugArg } from './tenant-arg.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 
 const StatusArgs = z.strictObject({
-  tenant: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a tenant slug').optional(),
+  tenant: TenantSlugArg.optional(),
   json: z.boolean().optional(),
 });
 

@@ -3,10 +3,11 @@ import { createTenantDirectory } from '../store/index.ts';
 import { createLedgerService } from '../ledger/ledger-service.ts';
 import type { VerifyReport } from '../ledger/verify.ts';
 import { parseArguments, type Command } from './commands.ts';
+import { TenantSlugArg } from './tenant-arg.ts';
 import { openRuntime } from './runtime.ts';
 
 const VerifyArgs = z.strictObject({
-  tenant: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a tenant slug').optional(),
+  tenant: TenantSlugArg.optional(),
   json: z.boolean().optional(),
 });
 
