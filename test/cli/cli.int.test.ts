@@ -14,27 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../core/store/index.ts';
 import { startScriptedSource, type RunningScriptedSource } from '../fixtures/scripted-source/server.ts';
 import { installScripted } from '../sync/sync-harness.ts';
+import { cli, runCli } from './run-cli.ts';
 
-const cli = fileURLToPath(new URL('../../core/cli/main.ts', import.meta.url));
 const scriptedManifest = fileURLToPath(new URL('../fixtures/scripted-source/plugin.manifest.json', import.meta.url));
 const testKeyBase64 = Buffer.alloc(32, 42).toString('base64');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string | undefined>): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, DATABASE_URL: undefined, LOG_LEVEL: 'warn', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function startServe(env: Record<string, string | undefined>): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {

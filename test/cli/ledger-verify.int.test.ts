@@ -7,22 +7,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../core/store/index.ts';
+import { cli, runCli } from './run-cli.ts';
 
-const cli = fileURLToPath(new URL('../../core/cli/main.ts', import.meta.url));
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, DATABASE_URL: undefined, LOG_LEVEL: 'error', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Quiet runs: only errors are logged, so stderr carries only what the command itself says. */
+const run = (args: string[], env: Record<string, string>) => runCli(args, { LOG_LEVEL: 'error', ...env });
 
 /** Serves until the demo's backfill has put activities on the ledger, then stops. */
 async function serveUntilSynced(env: Record<string, string>): Promise<void> {
