@@ -12,13 +12,15 @@
  */
 import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { StreamContext } from '../core/contract/index.ts';
 import { contentHash } from '../core/store/index.ts';
 import { prepareRecords } from '../core/sync/record-pipeline.ts';
-import { writePreparedPage } from '../core/sync/page-writer.ts';
+import { pageWriter } from '../core/sync/page-writer.ts';
+import { SubjectKeyring } from '../core/privacy/index.ts';
 import { runStream } from '../core/sync/stream-runner.ts';
 import { systemClock } from '../core/sync/index.ts';
 import { createLogger } from '../core/log/index.ts';
@@ -72,7 +74,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
     });
     const pipelineStart = performance.now();
     const summary = await runStream(
-      { sql: db.sql, writePage: writePreparedPage, context, owner: 'bench', leaseMs: 60_000, clock: systemClock, log, pluginId: 'scripted', defaultIncrementalEveryMs: 60_000 },
+      { sql: db.sql, writePage: pageWriter(new SubjectKeyring(randomBytes(32))), context, owner: 'bench', leaseMs: 60_000, clock: systemClock, log, pluginId: 'scripted', defaultIncrementalEveryMs: 60_000 },
       key,
       stream,
       'full',

@@ -23,6 +23,7 @@ export function parseArguments<T>(schema: z.ZodType<T>, values: Readonly<Record<
   throw invalidInput('arguments', parsed.error.issues.map((issue) => ({ ...issue, path: [`--${String(issue.path[0] ?? '')}`] })));
 }
 
+import { archiveCommand } from './archive-command.ts';
 import { hubspotProjectCommand } from './hubspot-project-command.ts';
 import { identityCommand } from './identity-command.ts';
 import { migrateCommand } from './migrate-command.ts';
@@ -39,6 +40,7 @@ export const commands: Readonly<Record<string, Command>> = {
   sync: syncCommand,
   worker: workerCommand,
   verify: verifyCommand,
+  archive: archiveCommand,
   identity: identityCommand,
   'hubspot-project': hubspotProjectCommand,
 };

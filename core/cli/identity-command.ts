@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { explainRecord, overrideIdentity, resolveTenant } from '../identity/identity-store.ts';
+import { eraseSubject } from '../identity/subject-erasure.ts';
 import { exportSubject } from '../identity/subject-export.ts';
 import { invalidInput } from '../errors/index.ts';
 import { createTenantDirectory } from '../store/index.ts';
@@ -13,29 +14,34 @@ const Args = z.strictObject({
   by: z.string().trim().min(1).max(200).optional(),
   reason: z.string().trim().min(1).max(1000).optional(),
   json: z.boolean().optional(),
+  yes: z.boolean().optional(),
 });
 
 export const identityCommand: Command = {
   summary:
-    'Identity resolution: `resolve` recomputes profiles now; `explain <objectType>/<externalId>` prints why a record belongs to its profile; `merge` / `split` record an admin\'s decision about two records; `export` prints everything held about a person (data-subject request)',
+    'Identity resolution: `resolve` recomputes profiles now; `explain <objectType>/<externalId>` prints why a record belongs to its profile; `merge` / `split` record an admin\'s decision about two records; `export` prints everything held about a person (data-subject request); `erase` destroys a person\'s data keys and personal data for good (right to erasure)',
   usage:
-    'resolve [--tenant SLUG] | explain --tenant SLUG <objectType>/<externalId> [--installation ID] [--json] | merge|split --tenant SLUG --by NAME [--reason TEXT] <installationId>/<objectType>/<externalId> <installationId>/<objectType>/<externalId> | export --tenant SLUG --by NAME <installationId>/<objectType>/<externalId>',
+    'resolve [--tenant SLUG] | explain --tenant SLUG <objectType>/<externalId> [--installation ID] [--json] | merge|split --tenant SLUG --by NAME [--reason TEXT] <installationId>/<objectType>/<externalId> <installationId>/<objectType>/<externalId> | export --tenant SLUG --by NAME <installationId>/<objectType>/<externalId> | erase --tenant SLUG --by NAME --yes <installationId>/<objectType>/<externalId>',
   positionals: { min: 1, max: 3 },
   options: {
     tenant: { type: 'string', valueName: 'slug', doc: 'The tenant (all tenants for resolve when omitted)' },
     installation: { type: 'string', valueName: 'id', doc: 'Only the record of this installation' },
     json: { type: 'boolean', doc: 'Machine-readable output' },
-    by: { type: 'string', valueName: 'name', doc: 'Who decides (merge, split)' },
+    yes: { type: 'boolean', doc: 'Confirm an erasure (it cannot be undone)' },
+    by: { type: 'string', valueName: 'name', doc: 'Who decides (merge, split, export, erase)' },
     reason: { type: 'string', valueName: 'text', doc: 'Why (merge, split)' },
   },
   async run(values, positionals) {
     const args = parseArguments(Args, values);
     const [action, record, second] = positionals;
-    if (action !== 'resolve' && action !== 'explain' && action !== 'merge' && action !== 'split' && action !== 'export') {
-      throw invalidInput('arguments', [{ path: ['action'], message: `unknown action '${action}': use resolve, explain, merge, split or export` }]);
+    if (action !== 'resolve' && action !== 'explain' && action !== 'merge' && action !== 'split' && action !== 'export' && action !== 'erase') {
+      throw invalidInput('arguments', [{ path: ['action'], message: `unknown action '${action}': use resolve, explain, merge, split, export or erase` }]);
     }
-    if (action === 'export' && (!record || !args.tenant || !args.by)) {
-      throw invalidInput('arguments', [{ path: ['record'], message: 'export needs --tenant, --by and a record as <installationId>/<objectType>/<externalId>' }]);
+    if ((action === 'export' || action === 'erase') && (!record || !args.tenant || !args.by)) {
+      throw invalidInput('arguments', [{ path: ['record'], message: `${action} needs --tenant, --by and a record as <installationId>/<objectType>/<externalId>` }]);
+    }
+    if (action === 'erase' && !args.yes) {
+      throw invalidInput('arguments', [{ path: ['yes'], message: 'erase destroys the person\'s data keys and personal data and cannot be undone: add --yes to confirm' }]);
     }
     if ((action === 'merge' || action === 'split') && (!record || !second || !args.tenant || !args.by)) {
       throw invalidInput('arguments', [{ path: ['records'], message: `${action} needs --tenant, --by and two records as <installationId>/<objectType>/<externalId>` }]);
@@ -52,7 +58,16 @@ export const identityCommand: Command = {
       }
       if (action === 'export') {
         // Everything held about the person, as JSON on stdout (redirect it to a file).
-        console.log(JSON.stringify(await exportSubject(runtime.db.sql, tenants[0]!.id, record!, args.by!), null, 2));
+        console.log(JSON.stringify(await exportSubject(runtime.db.sql, runtime.keyring, tenants[0]!.id, record!, args.by!), null, 2));
+        return 0;
+      }
+      if (action === 'erase') {
+        const result = await eraseSubject(runtime.db.sql, tenants[0]!.id, record!, args.by!);
+        if (args.json) console.log(JSON.stringify(result));
+        else {
+          console.log(`Erased ${result.records.length} record(s) of ${record}: ${result.keysDestroyed} data key(s) destroyed; recorded as ledger entry ${result.ledgerSeq}`);
+          if (result.unsealedActivities > 0) console.log(`  ${result.unsealedActivities} activities were stored before sealing and keep their text (see README, Erasure)`);
+        }
         return 0;
       }
       if (action === 'merge' || action === 'split') {

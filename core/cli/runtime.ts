@@ -5,6 +5,7 @@
 import { loadConfig, type Config } from '../config/index.ts';
 import { loadPlugins, type LoadedPlugin } from '../contract/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
+import { SubjectKeyring } from '../privacy/index.ts';
 import { openDatabase, type Database } from '../store/index.ts';
 import { createSyncServices } from '../sync/index.ts';
 import { startSandboxes, type StartedSandbox } from './sandboxes.ts';
@@ -15,6 +16,8 @@ export interface Runtime {
   readonly db: Database;
   readonly plugins: readonly LoadedPlugin[];
   readonly sync: ReturnType<typeof createSyncServices>;
+  /** Seals and opens activities' personal fields (per-subject keys under the encryption key). */
+  readonly keyring: SubjectKeyring;
   /** Sandbox emulators started for plugins without credentials (only when asked for). */
   readonly sandboxes: readonly StartedSandbox[];
   close(): Promise<void>;
@@ -71,6 +74,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     db,
     plugins,
     sync,
+    keyring: new SubjectKeyring(config.encryptionKey),
     sandboxes: started,
     close: async () => {
       await db.close();

@@ -11,7 +11,7 @@ import { openRuntime } from './runtime.ts';
 import { installSandboxes } from './sandboxes.ts';
 import { createInstallService } from '../install/install-service.ts';
 import { createSummaryService } from '../panels/summary-service.ts';
-import { createLedgerService, scheduleCheckpoints } from '../ledger/ledger-service.ts';
+import { createLedgerService, ledgerOptionsFrom, scheduleCheckpoints } from '../ledger/ledger-service.ts';
 import { identityOverview, scheduleIdentity } from '../identity/identity-store.ts';
 import { deliveryOptionsFrom, scheduleNotifications } from '../triggers/notifications.ts';
 import { createTriggerService } from '../triggers/trigger-service.ts';
@@ -64,8 +64,8 @@ export const serveCommand: Command = {
           await openQueue.enqueue({ ...job, mode: 'full' });
         },
       });
-      const summaries = createSummaryService({ sql: db.sql, plugins, publicUrl: config.publicUrl, log });
-      const ledger = createLedgerService({ sql: db.sql, checkpointDir: config.ledgerCheckpointDir, signingKey: config.ledgerSigningKey });
+      const summaries = createSummaryService({ sql: db.sql, keyring: runtime.keyring, plugins, publicUrl: config.publicUrl, log });
+      const ledger = createLedgerService({ sql: db.sql, ...ledgerOptionsFrom(config) });
       server = await startServer(
         {
           ...deps,
@@ -88,7 +88,7 @@ export const serveCommand: Command = {
       }
       checkpoints = scheduleCheckpoints(ledger, config.ledgerCheckpointSeconds * 1000, log);
       identities = scheduleIdentity(db.sql, config.identityIntervalSeconds * 1000, log);
-      notifications = scheduleNotifications(db.sql, await deliveryOptionsFrom(config), config.notifyIntervalSeconds * 1000, log);
+      notifications = scheduleNotifications(db.sql, runtime.keyring, await deliveryOptionsFrom(config), config.notifyIntervalSeconds * 1000, log);
       const where = db.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
       console.log(`Ledgerline is running at ${server.url} (console at ${config.publicUrl}/) on the ${where}${worker ? ', with a sync worker' : ''}. Ctrl-C stops it.`);
       const reason = await stop.stopped;

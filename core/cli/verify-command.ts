@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createTenantDirectory } from '../store/index.ts';
-import { createLedgerService } from '../ledger/ledger-service.ts';
+import { createLedgerService, ledgerOptionsFrom } from '../ledger/ledger-service.ts';
 import type { VerifyReport } from '../ledger/verify.ts';
 import { parseArguments, type Command } from './commands.ts';
 import { TenantSlugArg } from './tenant-arg.ts';
@@ -41,7 +41,7 @@ export const verifyCommand: Command = {
         console.error(`ledgerline verify: no tenant ${args.tenant}`);
         return 1;
       }
-      const ledger = createLedgerService({ sql: runtime.db.sql, checkpointDir: runtime.config.ledgerCheckpointDir, signingKey: runtime.config.ledgerSigningKey });
+      const ledger = createLedgerService({ sql: runtime.db.sql, ...ledgerOptionsFrom(runtime.config) });
       const reports: (VerifyReport & { tenant: string })[] = [];
       for (const tenant of tenants) reports.push({ tenant: tenant.slug, ...(await ledger.verify(tenant.id)) });
       const ok = reports.every((r) => r.ok);

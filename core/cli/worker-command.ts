@@ -1,4 +1,4 @@
-import { createLedgerService, scheduleCheckpoints } from '../ledger/ledger-service.ts';
+import { createLedgerService, ledgerOptionsFrom, scheduleCheckpoints } from '../ledger/ledger-service.ts';
 import { scheduleIdentity } from '../identity/identity-store.ts';
 import { deliveryOptionsFrom, scheduleNotifications } from '../triggers/notifications.ts';
 import { openSyncQueue, startSyncWorker } from '../sync/index.ts';
@@ -21,10 +21,10 @@ export const workerCommand: Command = {
         log: runtime.log,
         concurrency: runtime.config.syncConcurrency,
       });
-      const ledger = createLedgerService({ sql: runtime.db.sql, checkpointDir: runtime.config.ledgerCheckpointDir, signingKey: runtime.config.ledgerSigningKey });
+      const ledger = createLedgerService({ sql: runtime.db.sql, ...ledgerOptionsFrom(runtime.config) });
       const checkpoints = scheduleCheckpoints(ledger, runtime.config.ledgerCheckpointSeconds * 1000, runtime.log);
       const identities = scheduleIdentity(runtime.db.sql, runtime.config.identityIntervalSeconds * 1000, runtime.log);
-      const notifications = scheduleNotifications(runtime.db.sql, await deliveryOptionsFrom(runtime.config), runtime.config.notifyIntervalSeconds * 1000, runtime.log);
+      const notifications = scheduleNotifications(runtime.db.sql, runtime.keyring, await deliveryOptionsFrom(runtime.config), runtime.config.notifyIntervalSeconds * 1000, runtime.log);
       runtime.log.info({ concurrency: runtime.config.syncConcurrency, plugins: runtime.plugins.map((p) => p.connector.id) }, 'sync worker running');
       const reason = await stop.stopped;
       runtime.log.info({ reason }, 'sync worker stopping');

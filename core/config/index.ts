@@ -82,6 +82,16 @@ export const settings = {
     default: '300',
     doc: 'How often serve and worker write a checkpoint for each tenant whose ledger grew.',
   },
+  LEDGERLINE_LEDGER_ARCHIVE_DIR: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Where archived ledger segments are written and read back by verify (keep it as safe as the checkpoints). Defaults to LEDGERLINE_DATA_DIR/ledger-archive.',
+  },
+  LEDGERLINE_LEDGER_RETENTION_DAYS: {
+    schema: z.coerce.number().int().min(1).optional(),
+    default: undefined,
+    doc: 'Ledger entries older than this many days are moved from the database into archive segments (still verified); unset keeps every entry in the database.',
+  },
   LEDGERLINE_IDENTITY_INTERVAL_SECONDS: {
     schema: z.coerce.number().int().min(1),
     default: '60',
@@ -148,6 +158,8 @@ export interface Config {
   readonly ledgerSigningKeySource: 'environment' | 'data-dir';
   readonly ledgerCheckpointDir: string;
   readonly ledgerCheckpointSeconds: number;
+  readonly ledgerArchiveDir: string;
+  readonly ledgerRetentionDays: number | undefined;
   readonly identityIntervalSeconds: number;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
@@ -217,6 +229,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ledgerSigningKeySource: signing.source,
     ledgerCheckpointDir: resolve(s.LEDGERLINE_LEDGER_CHECKPOINT_DIR ?? join(dataDir, 'ledger-checkpoints')),
     ledgerCheckpointSeconds: s.LEDGERLINE_LEDGER_CHECKPOINT_SECONDS,
+    ledgerArchiveDir: resolve(s.LEDGERLINE_LEDGER_ARCHIVE_DIR ?? join(dataDir, 'ledger-archive')),
+    ledgerRetentionDays: s.LEDGERLINE_LEDGER_RETENTION_DAYS,
     identityIntervalSeconds: s.LEDGERLINE_IDENTITY_INTERVAL_SECONDS,
     smtpUrl: s.LEDGERLINE_SMTP_URL,
     mailFrom: s.LEDGERLINE_MAIL_FROM,

@@ -4,7 +4,7 @@
  * the explanation an admin reads.
  */
 import { expect, it } from 'vitest';
-import { describeOnTestDatabases, seedInstallation } from '../../test/support/database.ts';
+import { describeOnTestDatabases, seedInstallation, testKeyring } from '../../test/support/database.ts';
 import { listEntries } from '../ledger/ledger.ts';
 import { verifyChain } from '../ledger/verify.ts';
 import type { Database } from '../store/index.ts';
@@ -59,11 +59,13 @@ describeOnTestDatabases('identity resolution in the store', (db) => {
       anchor,
       members: [
         { record: anchor, rule: 'anchor' },
-        { record: other, rule: 'verified-email', value: 'maya@birch.example', with: anchor },
+        { record: other, rule: 'verified-email', with: anchor },
       ],
     });
     // The phone would join contact 1003 to contact 1001: HubSpot keeps them apart, so it is a review item.
-    expect(identityEntries[1]!.body).toMatchObject({ rule: 'phone', value: '+4930123456', records: expect.arrayContaining([`${hub.installationId}/contact/1001`, `${hub.installationId}/contact/1003`]) });
+    expect(identityEntries[1]!.body).toMatchObject({ rule: 'phone', records: expect.arrayContaining([`${hub.installationId}/contact/1001`, `${hub.installationId}/contact/1003`]) });
+    // Identifier values stay out of the chain (an erasure could not remove them from it).
+    expect(JSON.stringify(identityEntries.map((e) => e.body))).not.toMatch(/maya@birch\.example|\+4930123456/);
 
     // Nothing changed: nothing new on the ledger.
     await resolveTenant(db().sql, t);
@@ -114,18 +116,18 @@ describeOnTestDatabases('identity resolution in the store', (db) => {
       kind: 'interaction' as const, category: 'email', occurredAt: new Date('2026-11-01T10:00:00Z'), subject: { kind: 'person' as const, objectType, externalId: subject },
       driver: null, source: { objectType: 'email', externalId: key }, discriminator: 'main', amount: null, summary: `Email ${key}`, actor: null, attributes: {},
     });
-    await db().sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId: t, installationId: hub.installationId, sourceRecords: [], activities: [activity('21', 'contact', 'e1'), activity('22', 'contact', 'e2')] }));
-    await db().sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId: t, installationId: zen!.id, sourceRecords: [], activities: [activity('8', 'user', 'z1')] }));
+    await db().sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId: t, installationId: hub.installationId, sourceRecords: [], activities: [activity('21', 'contact', 'e1'), activity('22', 'contact', 'e2')], keyring: testKeyring }));
+    await db().sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId: t, installationId: zen!.id, sourceRecords: [], activities: [activity('8', 'user', 'z1')], keyring: testKeyring }));
     await resolveTenant(db().sql, t);
 
-    const exported = await exportSubject(db().sql, t, `${hub.installationId}/contact/21`, 'dpo@acme.example');
+    const exported = await exportSubject(db().sql, testKeyring, t, `${hub.installationId}/contact/21`, 'dpo@acme.example');
     expect(exported.records.map((r) => r.external_id).sort()).toEqual(['21', '8']);
     expect(exported.activities.map((a) => a.summary).sort()).toEqual(['Email e1', 'Email z1']);
     expect(exported.ledger.filter((e) => e.kind === 'activity')).toHaveLength(2);
     expect(JSON.stringify(exported)).not.toContain('other@birch.example');
     const [recorded] = await listEntries((s, p) => db().sql.query(s, p), t, { kind: 'privacy.exported' });
     expect(recorded!.body).toMatchObject({ subject: `${hub.installationId}/contact/21`, by: 'dpo@acme.example' });
-    await expect(exportSubject(db().sql, t, 'nonsense', 'x')).rejects.toThrow(/<installationId>\/<objectType>\/<externalId>/);
+    await expect(exportSubject(db().sql, testKeyring, t, 'nonsense', 'x')).rejects.toThrow(/<installationId>\/<objectType>\/<externalId>/);
   });
 
   it('records a split when a changed record no longer matches, and the ledger still verifies', async () => {

@@ -75,7 +75,9 @@ export async function resolveTenant(sql: SqlSession, tenantId: string, options: 
     for (const p of profiles) for (const m of p.members) now.set(m.key, idOf.get(p.anchor)!);
 
     const entries: LedgerEntryInput[] = [];
-    const evidenceOf = (p: Profile) => p.members.map((m) => ({ record: m.key, ...(m.evidence ? { rule: m.evidence.rule, value: m.evidence.value, with: m.evidence.with } : { rule: 'anchor' }) }));
+    // The ledger names the rule and the records each join came from; the identifier value itself (an
+    // email, a phone) stays in identity_member, which an erasure can clear, and never in the chain.
+    const evidenceOf = (p: Profile) => p.members.map((m) => ({ record: m.key, ...(m.evidence ? { rule: m.evidence.rule, with: m.evidence.with } : { rule: 'anchor' }) }));
     for (const p of profiles) {
       if (p.members.length < 2) continue;
       const before = new Set(p.members.map((m) => previous.get(m.key) ?? `new:${m.key}`));
@@ -93,7 +95,7 @@ export async function resolveTenant(sql: SqlSession, tenantId: string, options: 
       }
     }
     const openReviews = new Set((await tx.query<{ id: string }>(`select kind || '|' || rule || '|' || value as id from identity_review where tenant_id = $1`, [tenantId])).map((r) => r.id));
-    for (const r of reviews) if (!openReviews.has(`${r.kind}|${r.rule}|${r.value}`)) entries.push({ kind: 'identity.review_opened', body: { ...r, records: [...r.records] } });
+    for (const r of reviews) if (!openReviews.has(`${r.kind}|${r.rule}|${r.value}`)) entries.push({ kind: 'identity.review_opened', body: { kind: r.kind, rule: r.rule, reason: r.reason, records: [...r.records] } });
 
     await tx.query(`delete from identity_member where tenant_id = $1`, [tenantId]);
     const flat = profiles.flatMap((p) => p.members.map((m) => ({ p, m })));

@@ -6,6 +6,7 @@
  */
 import { LedgerlineError } from '../errors/index.ts';
 import { appendEntries } from '../ledger/ledger.ts';
+import { openActivityFields, type SubjectKeyring } from '../privacy/index.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 
 export interface SubjectExport {
@@ -20,7 +21,15 @@ export interface SubjectExport {
   readonly reviews: Record<string, unknown>[];
 }
 
-export async function exportSubject(sql: SqlSession, tenantId: string, key: string, by: string, now: Date = new Date()): Promise<SubjectExport> {
+export interface SubjectRecords {
+  readonly key: string;
+  readonly profile: { id: string; kind: string; anchor: string } | null;
+  /** The record and every other member of its resolved profile. */
+  readonly members: readonly { installation_id: string; object_type: string; external_id: string }[];
+}
+
+/** The record `<installationId>/<objectType>/<externalId>` and the other records of its profile. */
+export async function subjectRecords(sql: Pick<SqlSession, 'query'>, tenantId: string, key: string): Promise<SubjectRecords> {
   const [installationId, objectType, ...rest] = key.split('/');
   const externalId = rest.join('/');
   if (!installationId || !objectType || !externalId) throw new LedgerlineError('LL_INVALID_INPUT', `give the record as <installationId>/<objectType>/<externalId>, not '${key}'`, { details: { field: 'record' } });
@@ -33,10 +42,15 @@ export async function exportSubject(sql: SqlSession, tenantId: string, key: stri
   if (!own) throw new LedgerlineError('LL_NOT_FOUND', `no synced record ${key} in this tenant`, { details: { field: 'record' } });
   const members = own.profile_id
     ? await sql.query<{ installation_id: string; object_type: string; external_id: string }>(
-        `select installation_id, object_type, external_id from identity_member where tenant_id = $1 and profile_id = $2 order by 1, 2, 3`,
+        `select installation_id::text as installation_id, object_type, external_id from identity_member where tenant_id = $1 and profile_id = $2 order by 1, 2, 3`,
         [tenantId, own.profile_id],
       )
     : [{ installation_id: installationId, object_type: objectType, external_id: externalId }];
+  return { key, profile: own.profile_id ? { id: own.profile_id, kind: own.kind!, anchor: own.anchor! } : null, members };
+}
+
+export async function exportSubject(sql: SqlSession, keyring: SubjectKeyring, tenantId: string, key: string, by: string, now: Date = new Date()): Promise<SubjectExport> {
+  const { members, profile } = await subjectRecords(sql, tenantId, key);
   const arrays = [members.map((m) => m.installation_id), members.map((m) => m.object_type), members.map((m) => m.external_id)];
   const join = (alias: string, inst: string, type: string, id: string) =>
     `join unnest($2::uuid[], $3::text[], $4::text[]) as m(installation_id, object_type, external_id) on ${alias}.${inst} = m.installation_id and ${alias}.${type} = m.object_type and ${alias}.${id} = m.external_id`;
@@ -46,12 +60,25 @@ export async function exportSubject(sql: SqlSession, tenantId: string, key: stri
       where r.tenant_id = $1 order by r.installation_id, r.object_type, r.external_id`,
     [tenantId, ...arrays],
   );
-  const activities = await sql.query(
-    `select a.id::text as id, a.installation_id, a.kind, a.category, a.occurred_at, a.summary, a.actor, a.amount::text as amount, a.currency, a.attributes, a.driver_type, a.driver_external_id
+  const stored = await sql.query<{ id: string; installation_id: string; kind: string; category: string; occurred_at: string; summary: string | null; actor: string | null; personal: string | null; attributes: Record<string, unknown>; amount: string | null; currency: string | null; source_object_type: string; source_external_id: string; discriminator: string; driver_type: string | null; driver_external_id: string | null }>(
+    `select a.id::text as id, a.installation_id::text as installation_id, a.kind, a.category, a.occurred_at, a.summary, a.actor, a.personal, a.attributes, a.amount::text as amount, a.currency,
+            a.source_object_type, a.source_external_id, a.discriminator, a.driver_type, a.driver_external_id
        from activity a ${join('a', 'installation_id', 'subject_object_type', 'subject_external_id')}
       where a.tenant_id = $1 order by a.occurred_at, a.id`,
     [tenantId, ...arrays],
   );
+  // The export holds the personal fields opened (or `[erased]` where the subject was erased).
+  const opened = await openActivityFields((text, values) => sql.query(text, values), keyring, tenantId, stored.map((a) => ({
+    installationId: a.installation_id,
+    sourceObjectType: a.source_object_type,
+    sourceExternalId: a.source_external_id,
+    discriminator: a.discriminator,
+    personal: a.personal,
+    summary: a.summary,
+    actor: a.actor,
+    attributes: a.attributes,
+  })));
+  const activities = stored.map(({ personal: _sealed, summary: _summary, actor: _actor, attributes: _clear, ...a }, i) => ({ ...a, ...opened[i]! }));
   const ledger = await sql.query(
     `select e.seq::text as seq, e.kind, e.recorded_at, e.body, encode(e.hash, 'hex') as hash from ledger_entry e
        join unnest($2::uuid[], $3::text[], $4::text[]) as m(installation_id, object_type, external_id)
@@ -74,7 +101,7 @@ export async function exportSubject(sql: SqlSession, tenantId: string, key: stri
     generatedAt: now.toISOString(),
     tenantId,
     subject: key,
-    profile: own.profile_id ? { id: own.profile_id, kind: own.kind!, anchor: own.anchor! } : null,
+    profile,
     records,
     activities,
     ledger,

@@ -3,4 +3,5 @@ export { appendEntries, chainEntries, entryHash, genesisHash, readEntries, type 
 export { Checkpoint, checkpointSigner, checkpointSignatureValid, readCheckpointFiles, signCheckpoint, writeCheckpoints, type CheckpointSigner } from './checkpoints.ts';
 export { checkEntry, verifyChain, verifyEntries, type ChainBreak, type VerifyReport } from './verify.ts';
 export { listEntries, entryJson, type EntryQuery } from './ledger.ts';
-export { createLedgerService, scheduleCheckpoints, type LedgerService } from './ledger-service.ts';
+export { createLedgerService, ledgerOptionsFrom, scheduleCheckpoints, type LedgerService } from './ledger-service.ts';
+export { archiveLedger, archivedSegments, readSegment, type ArchiveResult } from './archive.ts';

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { describeOnTestDatabases, seedInstallation } from '../../test/support/database.ts';
+import { describeOnTestDatabases, seedInstallation, testKeyring } from '../../test/support/database.ts';
+import { openActivityFields } from '../privacy/index.ts';
 import { ingestBatch } from '../store/index.ts';
 import { checkpointSigner, writeCheckpoints } from './checkpoints.ts';
 import { appendEntries, chainEntries, readEntries, type LedgerExecutor } from './ledger.ts';
@@ -53,9 +54,9 @@ describeOnTestDatabases('ledger in the database', (db) => {
       attributes: { direction: 'outbound' },
     });
     const batch = { tenantId, installationId, sourceRecords: [], activities: [activity('1'), activity('2')] };
-    await inTransaction((tx) => ingestBatch(tx, batch));
+    await inTransaction((tx) => ingestBatch(tx, { ...batch, keyring: testKeyring }));
     // The same activities again (a re-sync) append nothing.
-    await inTransaction((tx) => ingestBatch(tx, { ...batch, activities: [activity('2'), activity('3')] }));
+    await inTransaction((tx) => ingestBatch(tx, { ...batch, keyring: testKeyring, activities: [activity('2'), activity('3')] }));
     const entries = await readEntries(exec(), tenantId, 0, 100);
     expect(entries.map((e) => [e.kind, (e.body.subject as { externalId: string }).externalId])).toEqual([
       ['activity', '1'],
@@ -74,10 +75,15 @@ describeOnTestDatabases('ledger in the database', (db) => {
       source: { objectType: 'email', externalId: 'e-1' },
       discriminator: 'main',
       amount: null,
-      summary: 'Email to 1',
-      actor: null,
       attributes: { direction: 'outbound' },
+      personal: expect.stringMatching(/^p1\./),
     });
+    // The personal fields are on the chain only sealed, and open to what was ingested.
+    expect(JSON.stringify(entries[0]!.body)).not.toContain('Email to 1');
+    const [opened] = await openActivityFields(exec(), testKeyring, tenantId, [
+      { installationId, sourceObjectType: 'email', sourceExternalId: 'e-1', discriminator: 'main', personal: entries[0]!.body.personal as string, summary: null, actor: null, attributes: {} },
+    ]);
+    expect(opened).toEqual({ summary: 'Email to 1', actor: null, attributes: { direction: 'outbound' } });
     expect((await verifyChain(exec(), tenantId)).ok).toBe(true);
   });
 

@@ -1,8 +1,11 @@
 /**
  * Re-hashes a tenant's chain from its first entry and names the first entry that does not hold,
- * then holds the chain against the signed checkpoints written outside the database.
+ * then holds the chain against the signed checkpoints written outside the database. Archived
+ * segments are read from their files (each checked against its registered SHA-256) before the
+ * entries still in the database.
  */
 import type { KeyObject } from 'node:crypto';
+import { archivedSegments, readSegment } from './archive.ts';
 import { checkpointSignatureValid, readCheckpointFiles } from './checkpoints.ts';
 import { entryHash, genesisHash, lastStoredSeq, readEntries, type LedgerEntry, type LedgerExecutor } from './ledger.ts';
 
@@ -55,6 +58,8 @@ export function verifyEntries(entries: readonly LedgerEntry[]): { verified: numb
 
 export interface VerifyOptions {
   readonly checkpointDir?: string;
+  /** Where archived segments are read from (see archive.ts). */
+  readonly archiveDir?: string;
   readonly publicKey?: KeyObject;
   /** Entries read per query. */
   readonly batchSize?: number;
@@ -81,34 +86,61 @@ export async function verifyChain(exec: LedgerExecutor, tenantId: string, option
   let prev = genesisHash;
   let lastSeq = 0;
   let lastGoodCheckpoint = 0;
-  const storedUpTo = await lastStoredSeq(exec, tenantId);
+  /** Takes the next entry of the walk (archived or stored); the break when it does not hold. */
+  const take = (entry: LedgerEntry): ChainBreak | null => {
+    const broken = checkEntry(entry, verified + 1, prev);
+    if (broken) return broken;
+    prev = entry.hash;
+    verified += 1;
+    lastSeq = entry.seq;
+    const checkpoint = wanted.get(entry.seq)?.checkpoint;
+    if (checkpoint) {
+      if (checkpoint.hash !== entry.hash.toString('hex')) {
+        // The chain is consistent in itself but not with what was signed: rewritten and re-hashed.
+        const from = lastGoodCheckpoint + 1;
+        verified = lastGoodCheckpoint;
+        return { seq: from, reason: `entries ${from}–${entry.seq} were rewritten: the checkpoint signed at ${checkpoint.at} holds another hash for entry ${entry.seq}` };
+      }
+      lastGoodCheckpoint = entry.seq;
+    }
+    return null;
+  };
+
+  // Archived segments first: each file must be the one registered, and chain on from the last.
+  const segments = await archivedSegments(exec, tenantId);
+  archive: for (const segment of segments) {
+    if (!options.archiveDir) {
+      firstBreak = { seq: segment.fromSeq, reason: `entries ${segment.fromSeq}–${segment.toSeq} are archived, and no archive directory was given to read them from (LEDGERLINE_LEDGER_ARCHIVE_DIR)` };
+      break;
+    }
+    let entries: LedgerEntry[];
+    try {
+      entries = readSegment(options.archiveDir, tenantId, segment);
+    } catch (error) {
+      firstBreak = { seq: segment.fromSeq, reason: error instanceof Error ? error.message : String(error) };
+      break;
+    }
+    for (const entry of entries) {
+      firstBreak = take(entry);
+      if (firstBreak) break archive;
+    }
+    if (verified !== segment.toSeq || !prev.equals(segment.lastHash)) {
+      firstBreak = { seq: verified + 1, reason: `archived entries ${segment.fromSeq}–${segment.toSeq}: the segment ends at entry ${verified}, not where its registration says` };
+      break;
+    }
+    options.onProgress?.(verified);
+  }
+
+  const storedUpTo = firstBreak ? 0 : await lastStoredSeq(exec, tenantId);
+  const start = verified;
   // The next range is read while this one is hashed: the database and the hashing overlap.
-  let next = storedUpTo > 0 ? readEntries(exec, tenantId, 0, batchSize) : null;
-  walk: for (let after = 0; after < storedUpTo; after += batchSize) {
+  let next = storedUpTo > start ? readEntries(exec, tenantId, start, batchSize) : null;
+  walk: for (let after = start; after < storedUpTo; after += batchSize) {
     const batch = await next!;
     next = after + batchSize < storedUpTo ? readEntries(exec, tenantId, after + batchSize, batchSize) : null;
     for (const entry of batch) {
-      const broken = checkEntry(entry, verified + 1, prev);
-      if (broken) {
-        firstBreak = broken;
-        break walk;
-      }
-      prev = entry.hash;
-      verified += 1;
-      lastSeq = entry.seq;
-      const checkpoint = wanted.get(entry.seq)?.checkpoint;
-      if (checkpoint) {
-        if (checkpoint.hash !== entry.hash.toString('hex')) {
-          // The chain is consistent in itself but not with what was signed: rewritten and re-hashed.
-          firstBreak = {
-            seq: lastGoodCheckpoint + 1,
-            reason: `entries ${lastGoodCheckpoint + 1}–${entry.seq} were rewritten: the checkpoint signed at ${checkpoint.at} holds another hash for entry ${entry.seq}`,
-          };
-          verified = lastGoodCheckpoint;
-          break walk;
-        }
-        lastGoodCheckpoint = entry.seq;
-      }
+      firstBreak = take(entry);
+      if (firstBreak) break walk;
     }
     // A range that ends short of its end inside the stored span: the next number is missing.
     if (verified < Math.min(after + batchSize, storedUpTo)) {

@@ -7,11 +7,14 @@ import type { LoadedPlugin, Logger, InboundRequest, PanelSubject } from '../cont
 import { LedgerlineError } from '../errors/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import { appendEntries } from '../ledger/ledger.ts';
+import type { SubjectKeyring } from '../privacy/index.ts';
 import { buildSummary } from './summary.ts';
 import type { AccountSummary } from './summary-schema.ts';
 
 export interface SummaryServiceOptions {
   readonly sql: SqlSession;
+  /** Opens the personal fields of the activities a summary shows. */
+  readonly keyring: SubjectKeyring;
   readonly plugins: readonly LoadedPlugin[];
   readonly publicUrl: string;
   readonly log: Logger;
@@ -44,7 +47,7 @@ export function createSummaryService(options: SummaryServiceOptions) {
 
   async function summarize(tenantId: string, installationId: string, subject: PanelSubject): Promise<AccountSummary> {
     const slug = await tenantSlug(tenantId);
-    return buildSummary(options.sql, {
+    return buildSummary(options.sql, options.keyring, {
       tenantId,
       installationId,
       subject,

@@ -4,7 +4,7 @@
  * period bounds, open items from the newest driver state, churn risk, tenant scoping.
  */
 import { expect, it } from 'vitest';
-import { describeOnTestDatabases, seedInstallation } from '../../test/support/database.ts';
+import { describeOnTestDatabases, seedInstallation, testKeyring } from '../../test/support/database.ts';
 import type { Database } from '../store/index.ts';
 import { resolveTenant } from '../identity/identity-store.ts';
 import { buildSummary, churnRisk } from './summary.ts';
@@ -94,7 +94,7 @@ describeOnTestDatabases('account activity summary figures', (db) => {
     await record(db(), other.tenantId, other.installationId, 'contact', 'p1', { persons: [{ displayName: 'Other tenant' }] });
     await seed(db(), other.tenantId, other.installationId, [{ key: 'b1', kind: 'transaction', category: 'purchase', at: '2026-06-10T09:00:00Z', amount: ['7777', 'EUR'] }]);
 
-    const summary = await buildSummary(db().sql, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'p1' }, now, reportUrl });
+    const summary = await buildSummary(db().sql, testKeyring, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'p1' }, now, reportUrl });
     expect(summary.subject).toEqual({ kind: 'person', displayName: 'Maya Ortiz', email: 'maya@birch.example', source: { platform: 'hubspot', installationId, objectType: 'contact', externalId: 'p1' } });
     expect(summary.period).toEqual({ from: '2025-06-30T12:00:00.000Z', to: '2026-06-30T12:00:00.000Z' });
     // EUR: purchase 1000 + renewal 300 − refund 200 = 1100 (deal_opened is not money in); USD 500 from 2024.
@@ -130,7 +130,7 @@ describeOnTestDatabases('account activity summary figures', (db) => {
   });
 
   it('limits the timeline and says it was truncated; a shorter period narrows counts but not lifetime value', async () => {
-    const summary = await buildSummary(db().sql, {
+    const summary = await buildSummary(db().sql, testKeyring, {
       tenantId,
       installationId,
       subject: { kind: 'person', objectType: 'contact', externalId: 'p1' },
@@ -151,16 +151,16 @@ describeOnTestDatabases('account activity summary figures', (db) => {
   });
 
   it("an account covers the people who belong to it; a deal covers the people it involves", async () => {
-    const account = await buildSummary(db().sql, { tenantId, installationId, subject: { kind: 'account', objectType: 'company', externalId: 'c1' }, now, reportUrl });
+    const account = await buildSummary(db().sql, testKeyring, { tenantId, installationId, subject: { kind: 'account', objectType: 'company', externalId: 'c1' }, now, reportUrl });
     expect(account.subject.displayName).toBe('Birch Logistics');
     // p1's activities (not the alias p0's: the alias is a member of the person, not of the account).
     expect(account.kpis.activityCount).toBe(11);
-    const dealSummary = await buildSummary(db().sql, { tenantId, installationId, subject: { kind: 'driver', type: 'deal', objectType: 'deal', externalId: 'd2' }, now, reportUrl });
+    const dealSummary = await buildSummary(db().sql, testKeyring, { tenantId, installationId, subject: { kind: 'driver', type: 'deal', objectType: 'deal', externalId: 'd2' }, now, reportUrl });
     expect(dealSummary.subject).toMatchObject({ kind: 'deal', displayName: 'Deal d2' });
   });
 
   it('a merged-away record has its own history only; a synced record without activity has unknown churn risk; an unsynced one is not found', async () => {
-    const empty = await buildSummary(db().sql, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'p0' }, now, reportUrl });
+    const empty = await buildSummary(db().sql, testKeyring, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'p0' }, now, reportUrl });
     expect(empty.kpis).toEqual({
       lifetimeValue: [],
       activityCount: 1,
@@ -170,10 +170,10 @@ describeOnTestDatabases('account activity summary figures', (db) => {
       rfm: { recencyDays: 107, frequency: 1, monetary: [] },
     });
     await record(db(), tenantId, installationId, 'contact', 'p5', { persons: [{ displayName: 'Quiet' }] });
-    const quiet = await buildSummary(db().sql, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'p5' }, now, reportUrl });
+    const quiet = await buildSummary(db().sql, testKeyring, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'p5' }, now, reportUrl });
     expect(quiet.kpis).toEqual({ lifetimeValue: [], activityCount: 0, openItems: 0, lastContactAt: null, churnRisk: { level: 'unknown', score: 0, reasons: ['no activity recorded yet'] }, rfm: { recencyDays: null, frequency: 0, monetary: [] } });
     expect(quiet.timeline).toEqual([]);
-    await expect(buildSummary(db().sql, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'nobody' }, now, reportUrl })).rejects.toThrow(/has not been synced/);
+    await expect(buildSummary(db().sql, testKeyring, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'nobody' }, now, reportUrl })).rejects.toThrow(/has not been synced/);
   });
 });
 
@@ -195,11 +195,11 @@ describeOnTestDatabases('account activity summary across installations', (db) =>
       [hub.tenantId, zen!.id],
     );
     const subject = { kind: 'person' as const, objectType: 'contact', externalId: 'c1' };
-    const before = await buildSummary(db().sql, { tenantId: hub.tenantId, installationId: hub.installationId, subject, now, reportUrl });
+    const before = await buildSummary(db().sql, testKeyring, { tenantId: hub.tenantId, installationId: hub.installationId, subject, now, reportUrl });
     expect(before.kpis.activityCount).toBe(1);
 
     await resolveTenant(db().sql, hub.tenantId);
-    const after = await buildSummary(db().sql, { tenantId: hub.tenantId, installationId: hub.installationId, subject, now, reportUrl });
+    const after = await buildSummary(db().sql, testKeyring, { tenantId: hub.tenantId, installationId: hub.installationId, subject, now, reportUrl });
     expect(after.timeline.map((t) => [t.source.platform, t.summary])).toEqual([
       ['zendesk', 'Ticket opened: Export fails'],
       ['hubspot', 'purchase h1'],

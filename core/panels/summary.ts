@@ -21,6 +21,7 @@
 import { LedgerlineError } from '../errors/index.ts';
 import type { PanelSubject } from '../contract/index.ts';
 import { activityKinds, type ActivityKind } from '../model/index.ts';
+import { openActivityFields, type StoredActivityFields, type SubjectKeyring } from '../privacy/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import type { AccountSummary, SummaryTimelineItem } from './summary-schema.ts';
 
@@ -127,8 +128,11 @@ interface ActivityRow {
   readonly kind: ActivityKind;
   readonly category: string;
   readonly occurred_at: string;
-  readonly summary: string;
+  readonly summary: string | null;
   readonly actor: string | null;
+  readonly personal: string | null;
+  readonly attributes: Record<string, unknown>;
+  readonly discriminator: string;
   readonly amount: string | null;
   readonly currency: string | null;
   readonly source_object_type: string;
@@ -137,6 +141,18 @@ interface ActivityRow {
   readonly driver_object_type: string | null;
   readonly driver_external_id: string | null;
 }
+
+/** The columns the personal fields of a stored activity are read back from. */
+const storedFields = (row: { installation_id: string; source_object_type: string; source_external_id: string; discriminator: string; personal: string | null; summary: string | null; actor: string | null; attributes: Record<string, unknown> }): StoredActivityFields => ({
+  installationId: row.installation_id,
+  sourceObjectType: row.source_object_type,
+  sourceExternalId: row.source_external_id,
+  discriminator: row.discriminator,
+  personal: row.personal,
+  summary: row.summary,
+  actor: row.actor,
+  attributes: row.attributes,
+});
 
 /** Members as three parallel arrays, for `unnest` (one index probe per member). */
 function memberArrays(members: readonly Member[]): [string[], string[], string[]] {
@@ -150,7 +166,7 @@ const membersCte = `with members as (select distinct * from unnest($2::uuid[], $
   )`;
 
 /** The summary's SQL for one subject and period: what panels, the console preview and reports share. */
-export async function buildSummary(sql: Sql, request: SummaryRequest): Promise<AccountSummary> {
+export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: SummaryRequest): Promise<AccountSummary> {
   const now = request.now ?? new Date();
   const period = request.period ?? { from: new Date(now.getTime() - 365 * dayMs), to: now };
   const limit = Math.min(Math.max(request.limit ?? 50, 1), 500);
@@ -169,8 +185,8 @@ export async function buildSummary(sql: Sql, request: SummaryRequest): Promise<A
 
   const timeline = await sql.query<ActivityRow>(
     `${scoped}
-     select s.id::text, s.installation_id, i.platform, s.kind, s.category, s.occurred_at, s.summary, s.actor, s.amount::text, s.currency,
-            s.source_object_type, s.source_external_id, s.driver_type, s.driver_object_type, s.driver_external_id
+     select s.id::text, s.installation_id, i.platform, s.kind, s.category, s.occurred_at, s.summary, s.actor, s.personal, s.attributes, s.discriminator,
+            s.amount::text, s.currency, s.source_object_type, s.source_external_id, s.driver_type, s.driver_object_type, s.driver_external_id
        from scoped s join installation i on i.id = s.installation_id and i.tenant_id = $1
       where s.occurred_at >= $7 and s.occurred_at <= $8
       order by s.occurred_at desc, s.id desc
@@ -227,9 +243,9 @@ export async function buildSummary(sql: Sql, request: SummaryRequest): Promise<A
     params,
   );
 
-  const alertsRows = await sql.query<{ category: string; summary: string; occurred_at: string }>(
+  const alertsRows = await sql.query<{ category: string; summary: string | null; actor: string | null; personal: string | null; attributes: Record<string, unknown>; installation_id: string; source_object_type: string; source_external_id: string; discriminator: string; occurred_at: string }>(
     `${scoped}
-     select category, summary, occurred_at from scoped
+     select category, summary, actor, personal, attributes, installation_id, source_object_type, source_external_id, discriminator, occurred_at from scoped
       where kind = 'security_alert' and occurred_at >= $7
       order by occurred_at desc limit 5`,
     [...params, new Date(now.getTime() - 30 * dayMs).toISOString()],
@@ -260,13 +276,17 @@ export async function buildSummary(sql: Sql, request: SummaryRequest): Promise<A
   const subjectPlatform = platformOf.get(request.installationId) ?? 'unknown';
 
   const truncated = timeline.length > limit;
-  const items: SummaryTimelineItem[] = timeline.slice(0, limit).map((row) => ({
+  const shown = timeline.slice(0, limit);
+  const exec = (text: string, values?: readonly unknown[]) => sql.query(text, values);
+  const personal = await openActivityFields(exec, keyring, request.tenantId, [...shown, ...alertsRows].map(storedFields));
+  const alertTexts = personal.slice(shown.length);
+  const items: SummaryTimelineItem[] = shown.map((row, i) => ({
     id: row.id,
     kind: row.kind,
     category: row.category,
     occurredAt: iso(row.occurred_at),
-    summary: row.summary,
-    actor: row.actor,
+    summary: personal[i]!.summary,
+    actor: personal[i]!.actor,
     amount: row.amount !== null && row.currency !== null ? { value: trimDecimal(row.amount), currency: row.currency.trim() } : null,
     source: { platform: row.platform, installationId: row.installation_id, objectType: row.source_object_type, externalId: row.source_external_id },
     driver: row.driver_type !== null && row.driver_object_type !== null && row.driver_external_id !== null ? { type: row.driver_type, objectType: row.driver_object_type, externalId: row.driver_external_id } : null,
@@ -304,7 +324,7 @@ export async function buildSummary(sql: Sql, request: SummaryRequest): Promise<A
     [...base, new Date(now.getTime() - 30 * dayMs).toISOString()],
   );
   const alerts: AccountSummary['alerts'] = [
-    ...alertsRows.map((a) => ({ severity: 'critical' as const, message: a.summary, occurredAt: iso(a.occurred_at) })),
+    ...alertsRows.map((a, i) => ({ severity: 'critical' as const, message: alertTexts[i]!.summary, occurredAt: iso(a.occurred_at) })),
     ...notifications.map((n) => ({
       severity: n.status === 'dead' || n.status === 'escalated' ? ('critical' as const) : ('warning' as const),
       message:

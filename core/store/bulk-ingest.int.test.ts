@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { ActivityRecord, type ActivityRecordInput } from '../model/index.ts';
-import { describeOnTestDatabases, seedInstallation, type TestDatabase } from '../../test/support/database.ts';
+import { describeOnTestDatabases, seedInstallation, type TestDatabase, testKeyring } from '../../test/support/database.ts';
 import { contentHash, ingestBatch, type IngestBatch, type IngestSourceRecord, type SqlExecutor } from './index.ts';
 
 const activity = (id: string, overrides: Partial<ActivityRecordInput> = {}): ActivityRecord =>
@@ -44,7 +44,7 @@ describeOnTestDatabases('bulk ingest', (db) => {
   const seeded = async () => {
     const ids = await seededIds();
     const write = (sourceRecords: IngestSourceRecord[], activities: ActivityRecord[] = []) =>
-      ingestBatch(exec, { ...ids, sourceRecords, activities });
+      ingestBatch(exec, { ...ids, sourceRecords, activities, keyring: testKeyring });
     return { ...ids, write };
   };
 
@@ -139,7 +139,7 @@ describeOnTestDatabases('bulk ingest', (db) => {
 
   it('writes in the caller\'s transaction: a rollback leaves nothing behind', async () => {
     const { tenantId, installationId } = await seededIds();
-    const batch: IngestBatch = { tenantId, installationId, sourceRecords: [record('c1', '2026-10-01T00:00:00Z', { id: 'c1' })], activities: [activity('c1')] };
+    const batch: IngestBatch = { tenantId, installationId, sourceRecords: [record('c1', '2026-10-01T00:00:00Z', { id: 'c1' })], activities: [activity('c1')], keyring: testKeyring };
     await expect(
       db().sql.transaction(async (tx) => {
         expect((await ingestBatch((text, params) => tx.query(text, params), batch)).inserted).toBe(1);
@@ -153,7 +153,7 @@ describeOnTestDatabases('bulk ingest', (db) => {
     const a = await seededIds();
     const b = await seededIds();
     await expect(
-      ingestBatch(exec, { tenantId: b.tenantId, installationId: a.installationId, sourceRecords: [record('c1', '2026-10-01T00:00:00Z', {})], activities: [] }),
+      ingestBatch(exec, { tenantId: b.tenantId, installationId: a.installationId, sourceRecords: [record('c1', '2026-10-01T00:00:00Z', {})], activities: [], keyring: testKeyring }),
     ).rejects.toMatchObject({ code: 'LL_NOT_FOUND' });
     expect(await rowsOf(db(), a.installationId)).toEqual({ records: [], activities: [] });
   });

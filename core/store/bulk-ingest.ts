@@ -8,6 +8,9 @@ import { createHash } from 'node:crypto';
 import { LedgerlineError } from '../errors/index.ts';
 import { appendEntries, type LedgerEntryInput } from '../ledger/ledger.ts';
 import type { ActivityRecord, SourceRecordInput } from '../model/index.ts';
+import { clearAttributes } from '../privacy/personal-fields.ts';
+import { sealPersonalFields } from '../privacy/sealed-fields.ts';
+import { subjectKeyOf, type SubjectKeyring } from '../privacy/subject-keyring.ts';
 
 export type SqlExecutor = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
 
@@ -21,6 +24,8 @@ export interface IngestBatch {
   readonly installationId: string;
   readonly sourceRecords: readonly IngestSourceRecord[];
   readonly activities: readonly ActivityRecord[];
+  /** Seals each activity's personal fields under its subject's key (see core/privacy). */
+  readonly keyring: SubjectKeyring;
 }
 
 export interface IngestResult {
@@ -160,21 +165,42 @@ async function markDeleted(exec: SqlExecutor, batch: IngestBatch, rows: readonly
   return { deleted: result.length };
 }
 
+export interface StoredActivity {
+  readonly activity: ActivityRecord;
+  /** The sealed personal fields, or null when the subject has been erased (nothing personal is kept). */
+  readonly personal: string | null;
+  readonly clear: Record<string, unknown>;
+}
+
+/** Seals each activity's personal fields under its subject's key, creating keys for new subjects. */
+async function sealActivities(exec: SqlExecutor, batch: IngestBatch): Promise<StoredActivity[]> {
+  const subjectOf = (a: ActivityRecord) => ({ installationId: batch.installationId, objectType: a.subject.objectType, externalId: a.subject.externalId });
+  const keys = await batch.keyring.keysForWrite(exec, batch.tenantId, batch.activities.map(subjectOf));
+  return batch.activities.map((a) => {
+    const key = keys.get(subjectKeyOf(subjectOf(a)));
+    if (!key) throw new LedgerlineError('LL_INTEGRITY', `no key was created for subject ${a.subject.objectType} ${a.subject.externalId}`);
+    const clear = clearAttributes(a.attributes);
+    if (key.key === null) return { activity: a, personal: null, clear };
+    const binding = { tenantId: batch.tenantId, installationId: batch.installationId, sourceObjectType: a.source.objectType, sourceExternalId: a.source.externalId, discriminator: a.discriminator };
+    return { activity: a, personal: sealPersonalFields(key.id, key.key, binding, { summary: a.summary, actor: a.actor ?? null, attributes: a.attributes }), clear };
+  });
+}
+
 async function appendActivities(exec: SqlExecutor, batch: IngestBatch): Promise<number> {
-  const rows = batch.activities;
-  if (rows.length === 0) return 0;
-  const col = <T>(pick: (a: ActivityRecord) => T): T[] => rows.map(pick);
+  if (batch.activities.length === 0) return 0;
+  const rows = await sealActivities(exec, batch);
+  const col = <T>(pick: (a: ActivityRecord) => T): T[] => rows.map((r) => pick(r.activity));
+  // summary and actor stay NULL in the clear columns: they live only inside `personal`.
   const result = await exec(
     `insert into activity (tenant_id, installation_id, kind, category, occurred_at, subject_kind, subject_object_type,
                            subject_external_id, driver_type, driver_object_type, driver_external_id, source_object_type,
-                           source_external_id, discriminator, amount, currency, summary, actor, attributes)
+                           source_external_id, discriminator, amount, currency, attributes, personal)
      select $1::uuid, $2::uuid, u.*
        from unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                   $11::text[], $12::text[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::text[], $18::text[],
-                   $19::jsonb[])
+                   $11::text[], $12::text[], $13::text[], $14::text[], $15::numeric[], $16::text[], $17::jsonb[], $18::text[])
          as u(kind, category, occurred_at, subject_kind, subject_object_type, subject_external_id, driver_type,
               driver_object_type, driver_external_id, source_object_type, source_external_id, discriminator, amount,
-              currency, summary, actor, attributes)
+              currency, attributes, personal)
      on conflict (installation_id, source_object_type, source_external_id, discriminator) do nothing
      returning id::text as id, source_object_type, source_external_id, discriminator`,
     [
@@ -194,9 +220,8 @@ async function appendActivities(exec: SqlExecutor, batch: IngestBatch): Promise<
       col((a) => a.discriminator),
       col((a) => a.amount?.value ?? null),
       col((a) => a.amount?.currency ?? null),
-      col((a) => a.summary),
-      col((a) => a.actor ?? null),
-      col((a) => JSON.stringify(a.attributes)),
+      rows.map((r) => JSON.stringify(r.clear)),
+      rows.map((r) => r.personal),
     ],
   );
   if (result.length === 0) return 0;
@@ -204,19 +229,25 @@ async function appendActivities(exec: SqlExecutor, batch: IngestBatch): Promise<
   const key = (objectType: unknown, externalId: unknown, discriminator: unknown): string => `${String(objectType)}\u0000${String(externalId)}\u0000${String(discriminator)}`;
   const appended = new Map(result.map((r) => [key(r.source_object_type, r.source_external_id, r.discriminator), String(r.id)]));
   const entries: LedgerEntryInput[] = [];
-  for (const a of rows) {
+  for (const r of rows) {
+    const a = r.activity;
     const k = key(a.source.objectType, a.source.externalId, a.discriminator);
     const id = appended.get(k);
     if (id === undefined) continue;
     appended.delete(k);
-    entries.push({ kind: 'activity', body: activityLedgerBody(batch.installationId, id, a) });
+    entries.push({ kind: 'activity', body: activityLedgerBody(batch.installationId, id, r) });
   }
   await appendEntries(exec, batch.tenantId, entries);
   return result.length;
 }
 
-/** What the ledger holds of an activity: everything it says, and which stored row it is. */
-export function activityLedgerBody(installationId: string, activityId: string, a: ActivityRecord): Record<string, unknown> {
+/**
+ * What the ledger holds of an activity: every structural fact in the clear, and the personal fields
+ * only sealed (the same envelope as the stored row), so an erasure makes them unreadable without
+ * touching a hashed byte.
+ */
+export function activityLedgerBody(installationId: string, activityId: string, stored: StoredActivity): Record<string, unknown> {
+  const a = stored.activity;
   return {
     activityId,
     installationId,
@@ -228,9 +259,8 @@ export function activityLedgerBody(installationId: string, activityId: string, a
     source: { objectType: a.source.objectType, externalId: a.source.externalId },
     discriminator: a.discriminator,
     amount: a.amount ? { value: a.amount.value, currency: a.amount.currency } : null,
-    summary: a.summary,
-    actor: a.actor ?? null,
-    attributes: a.attributes,
+    attributes: stored.clear,
+    personal: stored.personal,
   };
 }
 
@@ -244,6 +274,22 @@ async function assertInstallationOfTenant(exec: SqlExecutor, batch: IngestBatch)
   }
 }
 
+/** What an erased subject's source record holds from then on, however often the platform sends it again. */
+export const erasedPayload: Readonly<Record<string, unknown>> = Object.freeze({ erased: true });
+
+/** The batch's records whose subject has been erased (see core/privacy/erasure.ts). */
+async function erasedRecords(exec: SqlExecutor, batch: IngestBatch): Promise<Set<string>> {
+  const live = batch.sourceRecords.filter((r) => !r.deletedAt);
+  if (live.length === 0) return new Set();
+  const rows = await exec(
+    `select k.object_type, k.external_id from subject_key k
+       join unnest($3::text[], $4::text[]) as u(object_type, external_id) on k.object_type = u.object_type and k.external_id = u.external_id
+      where k.tenant_id = $1::uuid and k.installation_id = $2::uuid and k.wrapped_key is null`,
+    [batch.tenantId, batch.installationId, live.map((r) => r.objectType), live.map((r) => r.externalId)],
+  );
+  return new Set(rows.map((r) => `${String(r.object_type)}\u0000${String(r.external_id)}`));
+}
+
 /**
  * Writes one batch with set-based statements, in whatever transaction `exec` runs in. Every live
  * source record is counted once: the older copies of a key repeated in the batch count as stale
@@ -255,7 +301,11 @@ export async function ingestBatch(exec: SqlExecutor, batch: IngestBatch): Promis
   }
   await assertInstallationOfTenant(exec, batch);
   const key = (r: IngestSourceRecord): string => `${r.objectType}\u0000${r.externalId}`;
-  const hashed = batch.sourceRecords.filter((r) => !r.deletedAt).map((r): HashedRecord => ({ ...r, hash: contentHash(r.payload) }));
+  const erased = await erasedRecords(exec, batch);
+  const hashed = batch.sourceRecords
+    .filter((r) => !r.deletedAt)
+    .map((r) => (erased.has(key(r)) ? { ...r, payload: erasedPayload, canonical: null } : r))
+    .map((r): HashedRecord => ({ ...r, hash: contentHash(r.payload) }));
   const live = newestPerKey(hashed, key, (r) => r.updatedAt, (r) => r.hash);
   const gone = newestPerKey(
     batch.sourceRecords.filter((r) => r.deletedAt),

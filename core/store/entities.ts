@@ -105,9 +105,12 @@ export const ActivityEntity = defineEntity({
     amount: p.decimal('string').columnType('numeric(20,4)').nullable(),
     /** ISO 4217. */
     currency: p.string().columnType('char(3)').nullable(),
-    summary: p.text(),
+    /** NULL on sealed rows: the summary lives only inside `personal`. */
+    summary: p.text().nullable(),
     actor: p.text().nullable(),
     attributes: p.json<Record<string, unknown>>().columnType('jsonb').defaultRaw("'{}'"),
+    /** Sealed personal fields (core/privacy); NULL before sealing existed or for an erased subject. */
+    personal: p.text().nullable(),
     recordedAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
   },
 });

@@ -17,7 +17,7 @@ export {
   type Person,
   type Account,
 } from './entities.ts';
-export { ingestBatch, canonicalJson, contentHash, type IngestBatch, type IngestResult, type IngestSourceRecord, type SqlExecutor } from './bulk-ingest.ts';
+export { ingestBatch, canonicalJson, contentHash, erasedPayload, type IngestBatch, type IngestResult, type IngestSourceRecord, type SqlExecutor } from './bulk-ingest.ts';
 export { sealTokens, openTokens, keyId, type TokenOwner } from './token-vault.ts';
 export { createTenantDirectory, createInstallationDirectory, type TenantView, type InstallationView } from './directories.ts';
 export {

@@ -6,6 +6,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LedgerlineError } from '../errors/index.ts';
 import { ActivityRecord, type SourceRef } from '../model/index.ts';
+import { openActivityFields, type PersonalFields, type SubjectKeyring } from '../privacy/index.ts';
+import type { SqlSession } from './sql-session.ts';
 import { ActivityEntity, SourceRecordEntity, type ActivityRow, type SourceRecordRow } from './entities.ts';
 
 export interface SourceRecordView {
@@ -49,7 +51,7 @@ const sourceRecordView = (row: SourceRecordRow): SourceRecordView => ({
 });
 
 /** Rows are re-validated on the way out: a row that no longer fits the model is an integrity failure, not a cast. */
-function activityView(row: ActivityRow): ActivityView {
+function activityView(row: ActivityRow, personal: PersonalFields): ActivityView {
   const parsed = ActivityRecord.safeParse({
     kind: row.kind,
     category: row.category,
@@ -59,9 +61,9 @@ function activityView(row: ActivityRow): ActivityView {
     source: { objectType: row.sourceObjectType, externalId: row.sourceExternalId },
     discriminator: row.discriminator,
     amount: row.amount ? { value: row.amount, currency: row.currency } : null,
-    summary: row.summary,
-    actor: row.actor ?? null,
-    attributes: row.attributes,
+    summary: personal.summary,
+    actor: personal.actor,
+    attributes: personal.attributes,
   });
   if (!parsed.success) {
     throw new LedgerlineError('LL_INTEGRITY', `stored activity ${row.id} does not fit the model: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
@@ -71,7 +73,23 @@ function activityView(row: ActivityRow): ActivityView {
 
 const limitOf = (options: TimelineOptions): number => Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), 1000);
 
-export function createRecordQueries(fork: () => EntityManager) {
+export function createRecordQueries(fork: () => EntityManager, keyring: SubjectKeyring, sql: Pick<SqlSession, 'query'>) {
+  /** Opens the rows' personal fields with one key lookup, then checks each row against the model. */
+  async function views(tenantId: string, rows: readonly ActivityRow[]): Promise<ActivityView[]> {
+    const exec = (text: string, params?: readonly unknown[]) => sql.query(text, params);
+    const personal = await openActivityFields(exec, keyring, tenantId, rows.map((row) => ({
+      installationId: row.installationId,
+      sourceObjectType: row.sourceObjectType,
+      sourceExternalId: row.sourceExternalId,
+      discriminator: row.discriminator,
+      personal: row.personal ?? null,
+      summary: row.summary ?? null,
+      actor: row.actor ?? null,
+      attributes: row.attributes,
+    })));
+    return rows.map((row, i) => activityView(row, personal[i]!));
+  }
+
   return {
     async sourceRecord(tenantId: string, installationId: string, ref: SourceRef): Promise<SourceRecordView | null> {
       const row = await fork().findOne(SourceRecordEntity, { tenantId, installationId, objectType: ref.objectType, externalId: ref.externalId });
@@ -90,7 +108,7 @@ export function createRecordQueries(fork: () => EntityManager) {
         },
         { orderBy: { occurredAt: 'desc', id: 'desc' }, limit: limitOf(options) },
       );
-      return rows.map(activityView);
+      return views(tenantId, rows);
     },
 
     /** Everything that belongs to one ticket, deal or order, oldest first (index activity_driver_timeline). */
@@ -100,7 +118,7 @@ export function createRecordQueries(fork: () => EntityManager) {
         { tenantId, driverObjectType: driver.objectType, driverExternalId: driver.externalId },
         { orderBy: { occurredAt: 'asc', id: 'asc' }, limit: limitOf(options) },
       );
-      return rows.map(activityView);
+      return views(tenantId, rows);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { ActivityRecord, type ActivityRecordInput } from '../model/index.ts';
-import { describeOnTestDatabases, seedInstallation } from '../../test/support/database.ts';
+import { describeOnTestDatabases, seedInstallation, testKeyring } from '../../test/support/database.ts';
 import {
   AccountEntity,
   InstallationEntity,
@@ -89,12 +89,13 @@ describeOnTestDatabases('store', (db) => {
   });
 
   it("reads records and timelines per tenant: tenant B never sees tenant A's rows", async () => {
-    const queries = createRecordQueries(() => db().fork());
+    const queries = createRecordQueries(() => db().fork(), testKeyring, db().sql);
     const a = await seedInstallation(db());
     const b = await seedInstallation(db());
     const ticket = { type: 'ticket' as const, objectType: 'ticket', externalId: 't1' };
     await ingestBatch((text, params) => db().execute(text, params), {
       ...a,
+      keyring: testKeyring,
       sourceRecords: [{ objectType: 'ticket', externalId: 't1', updatedAt: new Date('2026-10-03T00:00:00Z'), payload: { id: 't1' }, deletedAt: null }],
       activities: [
         activity({ occurredAt: '2026-10-01T10:00:00Z', discriminator: 'created', driver: ticket, summary: 'opened' }),

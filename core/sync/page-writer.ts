@@ -5,6 +5,7 @@
  */
 import type { DeletedRecord, AnyStream } from '../contract/index.ts';
 import type { ActivityRecord, MappedRecords, SourceRecordInput, SubjectRef } from '../model/index.ts';
+import type { SubjectKeyring } from '../privacy/index.ts';
 import { ingestBatch } from '../store/index.ts';
 import type { PreparedPage } from './record-pipeline.ts';
 import type { SqlSession } from '../store/sql-session.ts';
@@ -54,7 +55,8 @@ async function storedCanonical(tx: SqlSession, key: StreamKey, objectType: strin
   return new Map(rows.map((r) => [r.external_id, r.canonical]));
 }
 
-export const writePreparedPage: PageWriter = async (tx, key, stream, page: PreparedPage): Promise<PageCounts> => {
+/** The page writer of a process, sealing activities' personal fields with its keyring. */
+export const pageWriter = (keyring: SubjectKeyring): PageWriter => async (tx, key, stream, page: PreparedPage): Promise<PageCounts> => {
   const known = await storedCanonical(
     tx,
     key,
@@ -79,6 +81,7 @@ export const writePreparedPage: PageWriter = async (tx, key, stream, page: Prepa
     installationId: key.installationId,
     sourceRecords: [...page.records.map((r) => ({ ...r.source, canonical: r.mapped })), ...tombstones],
     activities: [...page.activities, ...deletionActivities],
+    keyring,
   });
   if (page.rejected.length > 0) {
     await tx.query(

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, Logger } from '../contract/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import { systemClock } from './clock.ts';
-import { writePreparedPage } from './page-writer.ts';
+import { SubjectKeyring } from '../privacy/index.ts';
+import { pageWriter } from './page-writer.ts';
 import { createRateGovernor } from './rate-governor.ts';
 import { createStreamContextFactory } from './stream-context.ts';
 import { createSyncEngine, type SyncPlugin } from './sync-engine.ts';
@@ -47,7 +48,7 @@ export function createSyncServices(options: SyncServicesOptions) {
   const engine = createSyncEngine({
     sql: options.sql,
     plugins: options.plugins,
-    writePage: writePreparedPage,
+    writePage: pageWriter(new SubjectKeyring(options.encryptionKey)),
     context,
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     leaseMs: options.leaseMs,

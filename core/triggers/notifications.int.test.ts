@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeOnTestDatabases, seedInstallation } from '../../test/support/database.ts';
+import { describeOnTestDatabases, seedInstallation, testKeyring } from '../../test/support/database.ts';
 import { listEntries } from '../ledger/ledger.ts';
 import { verifyChain } from '../ledger/verify.ts';
 import type { ActivityRecord } from '../model/index.ts';
@@ -99,6 +99,7 @@ describeOnTestDatabases('triggers, notifications and obligations', (db) => {
       ingestBatch((s, p) => tx.query(s, p), {
         tenantId,
         installationId,
+        keyring: testKeyring,
         sourceRecords: [],
         activities: [
           activity('r1', 'transaction', 'refund', '2026-11-20T10:00:00Z', 'c1', ['250', 'EUR']),
@@ -112,8 +113,8 @@ describeOnTestDatabases('triggers, notifications and obligations', (db) => {
     );
     const t0 = new Date('2026-11-20T12:00:00Z');
     // The refund of 250 fires on both channels; the third failed login fires once, the fourth is suppressed.
-    expect(await evaluateTriggers(db().sql, tenantId, t0)).toEqual({ queued: 3, suppressed: 1 });
-    expect(await evaluateTriggers(db().sql, tenantId, t0)).toEqual({ queued: 0, suppressed: 0 });
+    expect(await evaluateTriggers(db().sql, testKeyring, tenantId, t0)).toEqual({ queued: 3, suppressed: 1 });
+    expect(await evaluateTriggers(db().sql, testKeyring, tenantId, t0)).toEqual({ queued: 0, suppressed: 0 });
 
     expect(await deliverNotifications(db().sql, options, t0)).toEqual({ sent: 2, failed: 1, dead: 0, held: 0 });
     expect(mails.map((m) => [m.to, m.subject])).toEqual([[['ops@acme.example'], '[Ledgerline] Large refund: refund for c1']]);
@@ -145,7 +146,7 @@ describeOnTestDatabases('triggers, notifications and obligations', (db) => {
 
     // Every panel showing this customer shows the obligation nobody met.
     await db().sql.query(`insert into source_record (tenant_id, installation_id, object_type, external_id, content_hash, payload, canonical) values ($1, $2, 'contact', 'c1', 'h', '{}', '{"persons": [{"displayName": "C One"}]}')`, [tenantId, installationId]);
-    const summary = await buildSummary(db().sql, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'c1' }, now: late, reportUrl: 'https://ledgerline.test/r' });
+    const summary = await buildSummary(db().sql, testKeyring, { tenantId, installationId, subject: { kind: 'person', objectType: 'contact', externalId: 'c1' }, now: late, reportUrl: 'https://ledgerline.test/r' });
     expect(summary.alerts.filter((a) => a.message.startsWith('Large refund'))).toEqual([
       { severity: 'critical', message: 'Large refund: refund for c1 (to be acknowledged by 2026-11-20T12:30:00.000Z; escalated)', occurredAt: expect.any(String) },
     ]);
@@ -159,10 +160,10 @@ describeOnTestDatabases('triggers, notifications and obligations', (db) => {
       JSON.stringify({ match: { category: 'cancellation' }, channels: [{ type: 'email', to: ['ops@acme.example'] }], quietHours: { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' } }),
     ]);
     await db().sql.transaction((tx) =>
-      ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, sourceRecords: [], activities: [activity('x1', 'subscription', 'cancellation', '2026-11-20T22:30:00Z', 'c9')] }),
+      ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, sourceRecords: [], activities: [activity('x1', 'subscription', 'cancellation', '2026-11-20T22:30:00Z', 'c9')], keyring: testKeyring }),
     );
     const night = new Date('2026-11-20T22:31:00Z'); // 23:31 in Berlin
-    await evaluateTriggers(db().sql, tenantId, night);
+    await evaluateTriggers(db().sql, testKeyring, tenantId, night);
     expect(await deliverNotifications(db().sql, options, night)).toEqual({ sent: 0, failed: 0, dead: 0, held: 1 });
     expect(mails).toEqual([]);
     const [held] = await listEntries((s, p) => db().sql.query(s, p), tenantId, { kind: 'notification.held' });

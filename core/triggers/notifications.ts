@@ -12,6 +12,7 @@ import type { Logger } from '../contract/index.ts';
 import { LedgerlineError, toLedgerlineError } from '../errors/index.ts';
 import { runPeriodically, type Periodic } from '../scheduling/periodic.ts';
 import { appendEntries, type LedgerEntryInput, type LedgerExecutor } from '../ledger/ledger.ts';
+import { openActivityFields, type SubjectKeyring } from '../privacy/index.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import { matches, quietMinutesLeft, RuleDefinition, type Channel } from './rules.ts';
 
@@ -29,8 +30,13 @@ interface ActivityBody {
   category: string;
   installationId: string;
   occurredAt: string;
-  summary: string;
   subject: { kind: string; objectType: string; externalId: string };
+  source: { objectType: string; externalId: string };
+  discriminator: string;
+  attributes: Record<string, unknown>;
+  /** Sealed personal fields; entries written before sealing carry `summary` instead. */
+  personal?: string | null;
+  summary?: string;
   amount: { value: string; currency: string } | null;
 }
 
@@ -40,7 +46,7 @@ const exec =
     tx.query(sql, params);
 
 /** Reads the activities appended since the tenant's cursor and fires the rules they match. */
-export async function evaluateTriggers(sql: SqlSession, tenantId: string, now: Date = new Date()): Promise<{ queued: number; suppressed: number }> {
+export async function evaluateTriggers(sql: SqlSession, keyring: SubjectKeyring, tenantId: string, now: Date = new Date()): Promise<{ queued: number; suppressed: number }> {
   return sql.transaction(async (tx) => {
     await tx.query(`insert into trigger_cursor (tenant_id, last_seq) values ($1, 0) on conflict (tenant_id) do nothing`, [tenantId]);
     const [cursor] = await tx.query<{ last_seq: string }>(`select last_seq::text as last_seq from trigger_cursor where tenant_id = $1 for update`, [tenantId]);
@@ -53,11 +59,23 @@ export async function evaluateTriggers(sql: SqlSession, tenantId: string, now: D
       [tenantId, Number(cursor!.last_seq)],
     );
     if (entries.length === 0) return { queued: 0, suppressed: 0 };
+    // The message names what happened; it is read from the sealed fields and kept only on the
+    // notification row (which an erasure can clear), never copied into the ledger.
+    const texts = await openActivityFields(exec(tx), keyring, tenantId, entries.map(({ body: a }) => ({
+      installationId: a.installationId,
+      sourceObjectType: a.source.objectType,
+      sourceExternalId: a.source.externalId,
+      discriminator: a.discriminator,
+      personal: a.personal ?? null,
+      summary: a.summary ?? null,
+      actor: null,
+      attributes: a.attributes,
+    })));
     const platforms = new Map((await tx.query<{ id: string; platform: string }>(`select id, platform from installation where tenant_id = $1`, [tenantId])).map((r) => [r.id, r.platform]));
     const ledger: LedgerEntryInput[] = [];
     let queued = 0;
     let suppressed = 0;
-    for (const entry of entries) {
+    for (const [index, entry] of entries.entries()) {
       const a = entry.body;
       const facts = { kind: a.kind, category: a.category, platform: platforms.get(a.installationId) ?? null, amount: a.amount };
       for (const rule of rules) {
@@ -76,7 +94,7 @@ export async function evaluateTriggers(sql: SqlSession, tenantId: string, now: D
           // One notification per customer and window, however many activities cross the threshold in it.
           windowKey = `window:${Math.floor(Date.parse(a.occurredAt) / (t.withinMinutes * 60_000))}`;
         }
-        const message = `${rule.name}: ${a.summary}`;
+        const message = `${rule.name}: ${texts[index]!.summary}`;
         for (const [i, channel] of rule.definition.channels.entries()) {
           const dedupeKey = `${rule.id}:${i}:${a.installationId}/${a.subject.objectType}/${a.subject.externalId}:${windowKey}`;
           const [inserted] = await tx.query<{ id: string }>(
@@ -86,7 +104,7 @@ export async function evaluateTriggers(sql: SqlSession, tenantId: string, now: D
           );
           if (inserted) {
             queued += 1;
-            ledger.push({ kind: 'notification.queued', body: { notificationId: inserted.id, ruleId: rule.id, rule: rule.name, channel: describeChannel(channel), subject: { installationId: a.installationId, ...a.subject }, message, triggeredBy: Number(entry.seq) } });
+            ledger.push({ kind: 'notification.queued', body: { notificationId: inserted.id, ruleId: rule.id, rule: rule.name, channel: describeChannel(channel), subject: { installationId: a.installationId, ...a.subject }, triggeredBy: Number(entry.seq) } });
           } else {
             suppressed += 1;
             ledger.push({ kind: 'notification.suppressed', body: { ruleId: rule.id, rule: rule.name, channel: describeChannel(channel), reason: 'already notified for this customer and firing', dedupeKey, triggeredBy: Number(entry.seq) } });
@@ -235,10 +253,10 @@ export async function acknowledgeNotification(sql: SqlSession, tenantId: string,
 }
 
 /** Evaluates, delivers and escalates every `everyMs`; a failure is logged as an error each time. */
-export function scheduleNotifications(sql: SqlSession, options: DeliveryOptions, everyMs: number, log: Logger): Periodic {
+export function scheduleNotifications(sql: SqlSession, keyring: SubjectKeyring, options: DeliveryOptions, everyMs: number, log: Logger): Periodic {
   return runPeriodically('notification processing', everyMs, log, async (stopping) => {
     const tenants = await sql.query<{ tenant_id: string }>(`select distinct tenant_id from trigger_rule where enabled`);
-    for (const t of tenants) if (!stopping()) await evaluateTriggers(sql, t.tenant_id);
+    for (const t of tenants) if (!stopping()) await evaluateTriggers(sql, keyring, t.tenant_id);
     const delivered = await deliverNotifications(sql, options);
     if (delivered.failed + delivered.dead > 0) log.warn(delivered, 'notification deliveries failed');
     await escalateOverdue(sql, options);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { openDatabase, type Database } from '../../core/store/index.ts';
+import { SubjectKeyring } from '../../core/privacy/index.ts';
 
 export interface TestDatabase extends Database {
   /** A URL other processes (workers under test) can connect to. */
@@ -146,3 +147,6 @@ export async function seedInstallation(
   );
   return { tenantId: tenant!.id, installationId: installation!.id };
 }
+
+/** The keyring tests seal activities with (an obviously fake key). */
+export const testKeyring = new SubjectKeyring(Buffer.alloc(32, 9));

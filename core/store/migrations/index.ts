@@ -9,6 +9,8 @@ import { Migration20261123000300_install } from './Migration20261123000300_insta
 import { Migration20261123000400_ledger } from './Migration20261123000400_ledger.ts';
 import { Migration20261123000500_identity } from './Migration20261123000500_identity.ts';
 import { Migration20261123000600_triggers } from './Migration20261123000600_triggers.ts';
+import { Migration20261202000700_privacy } from './Migration20261202000700_privacy.ts';
+import { Migration20261202000800_ledger_archive } from './Migration20261202000800_ledger_archive.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -18,4 +20,6 @@ export const migrations = [
   { name: 'Migration20261123000400_ledger', class: Migration20261123000400_ledger },
   { name: 'Migration20261123000500_identity', class: Migration20261123000500_identity },
   { name: 'Migration20261123000600_triggers', class: Migration20261123000600_triggers },
+  { name: 'Migration20261202000700_privacy', class: Migration20261202000700_privacy },
+  { name: 'Migration20261202000800_ledger_archive', class: Migration20261202000800_ledger_archive },
 ];

@@ -9,6 +9,7 @@ import { createSummaryService } from '../../../core/panels/summary-service.ts';
 import { AccountSummary } from '../../../core/panels/summary-schema.ts';
 import { openPgliteTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { createSyncServices } from '../../../core/sync/index.ts';
+import { SubjectKeyring } from '../../../core/privacy/index.ts';
 import hubspot from '../index.ts';
 import { start, type RunningHubspotEmulator } from '../emulator/server.ts';
 import { signatureV3 } from '../signature.ts';
@@ -93,7 +94,7 @@ describe('HubSpot plugin end to end against the emulator', () => {
   });
 
   it('serves the card summary only to a request signed with the app secret', async () => {
-    const summaries = createSummaryService({ sql: db.sql, plugins, publicUrl, log });
+    const summaries = createSummaryService({ sql: db.sql, keyring: new SubjectKeyring(key), plugins, publicUrl, log });
     const [busiest] = await db.sql.query<{ id: string }>(
       `select subject_external_id as id from activity where installation_id = $1 and subject_object_type = 'contact' group by 1 order by count(*) desc, 1 limit 1`,
       [installationId],

@@ -15,6 +15,7 @@ import { createLogger } from '../../../core/log/index.ts';
 import { createSummaryService } from '../../../core/panels/summary-service.ts';
 import { startServer, storeBackedDeps, type RunningServer } from '../../../core/server/index.ts';
 import { createSyncServices, createWebhookIntake } from '../../../core/sync/index.ts';
+import { SubjectKeyring } from '../../../core/privacy/index.ts';
 import { openPgliteTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import hubspot from '../index.ts';
 import type { RunningHubspotEmulator } from '../emulator/server.ts';
@@ -52,11 +53,11 @@ export async function startStack(emulator: RunningHubspotEmulator, settings: Rec
   const [tenant] = await db.sql.query<{ id: string }>(`insert into tenant (slug, name) values ('acme', 'Acme') returning id`);
   const plugins: LoadedPlugin[] = [{ connector: hubspot, settings: { ...emulator.settings, ...settings }, manifest: undefined as never, settingStates: [] }];
   const installs = createInstallService({ sql: db.sql, plugins, encryptionKey: stackKey, publicUrl: url, log });
-  const summaries = createSummaryService({ sql: db.sql, plugins, publicUrl: url, log });
+  const summaries = createSummaryService({ sql: db.sql, keyring: new SubjectKeyring(stackKey), plugins, publicUrl: url, log });
   const config = { env: 'test' as const, adminToken: undefined, publicUrl: url, environment: {}, encryptionKeySource: 'environment' as const };
   const deps = storeBackedDeps({ config, log, database: db, plugins: [{ id: 'hubspot', displayName: 'HubSpot', scopes: [], panelLocations: [], settings: [] }], frameAncestors: [] });
   const checkpointDir = mkdtempSync(join(tmpdir(), 'll-stack-checkpoints-'));
-  const ledger = createLedgerService({ sql: db.sql, checkpointDir, signingKey: Buffer.alloc(32, 12) });
+  const ledger = createLedgerService({ sql: db.sql, checkpointDir, archiveDir: join(checkpointDir, 'archive'), signingKey: Buffer.alloc(32, 12) });
   const server = await startServer({ ...deps, installs, summaries, ledger, triggers: createTriggerService(db.sql), identity: (tenantId) => identityOverview(db.sql, tenantId), webhooks: createWebhookIntake({ sql: db.sql, plugins, queue: () => null }) }, { port, host: '127.0.0.1' });
   const sync = createSyncServices({ sql: db.sql, plugins, encryptionKey: stackKey, log, leaseMs: 30_000, defaultIncrementalEveryMs: 60_000, timeScale: 50 });
   return {

@@ -1,0 +1,127 @@
+/**
+ * Per-subject data keys, for crypto-shredding. Each data subject (one source record a person or an
+ * account is built from: installation + object type + external id) gets a random 256-bit key the
+ * first time an activity about it is stored. The key is kept wrapped (AES-256-GCM) under the
+ * deployment's LEDGERLINE_ENCRYPTION_KEY in `subject_key`, a table that — unlike the ledger — can
+ * be updated: erasing a subject overwrites its wrapped key with NULL, after which nothing sealed
+ * under it can be opened again, while the sealed bytes (and so the ledger's hashes) stay as they are.
+ *
+ * Keys are read from the database on every use (one query per batch), never from a long-lived
+ * cache, so an erasure in one process is honoured at once by every other process.
+ */
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { LedgerlineError } from '../errors/index.ts';
+import type { SqlExecutor } from '../store/bulk-ingest.ts';
+import { keyId as masterKeyId } from '../store/token-vault.ts';
+
+export interface SubjectRef {
+  readonly installationId: string;
+  readonly objectType: string;
+  readonly externalId: string;
+}
+
+/** A live key, or `null` when the subject was erased. */
+export type SubjectKey = { readonly id: string; readonly key: Buffer } | { readonly id: string; readonly key: null };
+
+export const subjectKeyOf = (s: SubjectRef): string => `${s.installationId}/${s.objectType}/${s.externalId}`;
+
+const version = 'k1';
+
+export class SubjectKeyring {
+  readonly #master: Buffer;
+  readonly #masterId: string;
+  /** Unwrapping is memoised by the wrapped text itself, so a destroyed key is never served from here. */
+  readonly #unwrapped = new Map<string, Buffer>();
+
+  constructor(masterKey: Buffer) {
+    if (masterKey.length !== 32) throw new LedgerlineError('LL_INVALID_CONFIG', 'the encryption key must be 32 bytes', { details: { field: 'LEDGERLINE_ENCRYPTION_KEY' } });
+    this.#master = masterKey;
+    this.#masterId = masterKeyId(masterKey);
+  }
+
+  /**
+   * The key of each subject, created where missing, locked `for share` until the caller's
+   * transaction ends so that an erasure running at the same time waits for this write to commit
+   * (and then destroys the key it was sealed under) instead of racing it.
+   */
+  async keysForWrite(exec: SqlExecutor, tenantId: string, subjects: readonly SubjectRef[]): Promise<Map<string, SubjectKey>> {
+    const unique = [...new Map(subjects.map((s) => [subjectKeyOf(s), s])).values()];
+    if (unique.length === 0) return new Map();
+    const fresh = unique.map(() => randomUUID());
+    await exec(
+      `insert into subject_key (id, tenant_id, installation_id, object_type, external_id, wrapped_key)
+       select u.id, $1::uuid, u.installation_id, u.object_type, u.external_id, u.wrapped_key
+         from unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) as u(id, installation_id, object_type, external_id, wrapped_key)
+       on conflict (tenant_id, installation_id, object_type, external_id) do nothing`,
+      [
+        tenantId,
+        fresh,
+        unique.map((s) => s.installationId),
+        unique.map((s) => s.objectType),
+        unique.map((s) => s.externalId),
+        fresh.map((id) => this.#wrap(tenantId, id, randomBytes(32))),
+      ],
+    );
+    const rows = await exec(
+      `select k.id::text as id, k.installation_id::text as installation_id, k.object_type, k.external_id, k.wrapped_key
+         from subject_key k
+         join unnest($2::uuid[], $3::text[], $4::text[]) as u(installation_id, object_type, external_id)
+           on k.installation_id = u.installation_id and k.object_type = u.object_type and k.external_id = u.external_id
+        where k.tenant_id = $1::uuid
+        for share of k`,
+      [tenantId, unique.map((s) => s.installationId), unique.map((s) => s.objectType), unique.map((s) => s.externalId)],
+    );
+    const out = new Map<string, SubjectKey>();
+    for (const row of rows) {
+      const id = String(row.id);
+      const ref = { installationId: String(row.installation_id), objectType: String(row.object_type), externalId: String(row.external_id) };
+      const wrapped = row.wrapped_key;
+      out.set(subjectKeyOf(ref), { id, key: typeof wrapped === 'string' ? this.#unwrap(tenantId, id, wrapped) : null });
+    }
+    return out;
+  }
+
+  /** The live keys among these ids; erased (or unknown) ids are absent. */
+  async keysById(exec: SqlExecutor, tenantId: string, ids: readonly string[]): Promise<Map<string, Buffer>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const rows = await exec(`select id::text as id, wrapped_key from subject_key where tenant_id = $1::uuid and id = any($2::uuid[]) and wrapped_key is not null`, [tenantId, unique]);
+    return new Map(rows.flatMap((r) => (typeof r.wrapped_key === 'string' ? [[String(r.id), this.#unwrap(tenantId, String(r.id), r.wrapped_key)] as const] : [])));
+  }
+
+  #aad(tenantId: string, id: string): Buffer {
+    return Buffer.from(`ledgerline:subject-key:${version}:${tenantId}:${id}`);
+  }
+
+  #wrap(tenantId: string, id: string, key: Buffer): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#master, iv);
+    cipher.setAAD(this.#aad(tenantId, id));
+    const data = Buffer.concat([cipher.update(key), cipher.final()]);
+    return [version, this.#masterId, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join('.');
+  }
+
+  #unwrap(tenantId: string, id: string, wrapped: string): Buffer {
+    const memo = this.#unwrapped.get(wrapped);
+    if (memo) return memo;
+    const [v, master, iv, tag, data] = wrapped.split('.');
+    if (v !== version || !iv || !tag || !data) throw new LedgerlineError('LL_INTEGRITY', `subject key ${id} is not a recognised envelope`);
+    if (master !== this.#masterId) {
+      throw new LedgerlineError('LL_INTEGRITY', `subject key ${id} was wrapped with another encryption key (${master}); set the LEDGERLINE_ENCRYPTION_KEY it was written with`, {
+        details: { field: 'LEDGERLINE_ENCRYPTION_KEY' },
+      });
+    }
+    let key: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#master, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
+      decipher.setAAD(this.#aad(tenantId, id));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      key = Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]);
+    } catch (error) {
+      throw new LedgerlineError('LL_INTEGRITY', `subject key ${id} failed authentication: tampered, or wrapped for another tenant`, { cause: error });
+    }
+    if (this.#unwrapped.size >= 50_000) this.#unwrapped.clear();
+    this.#unwrapped.set(wrapped, key);
+    return key;
+  }
+}
