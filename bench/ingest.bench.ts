@@ -15,10 +15,8 @@ import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { StreamContext } from '../core/contract/index.ts';
-import { contentHash } from '../core/store/index.ts';
-import { prepareRecords } from '../core/sync/record-pipeline.ts';
 import { pageWriter } from '../core/sync/page-writer.ts';
 import { SubjectKeyring } from '../core/privacy/index.ts';
 import { runStream } from '../core/sync/stream-runner.ts';
@@ -26,15 +24,58 @@ import { systemClock } from '../core/sync/index.ts';
 import { createLogger } from '../core/log/index.ts';
 import { scriptedRecordsStream } from '../test/fixtures/scripted-source/connector.ts';
 import { scriptedRecord } from '../test/fixtures/scripted-source/server.ts';
-import { openPgliteTestDatabase, openPostgresTestDatabase, seedInstallation } from '../test/support/database.ts';
+import { resolveTenant } from '../core/identity/identity-store.ts';
+import { openPgliteTestDatabase, openPostgresTestDatabase, seedInstallation, type TestDatabase } from '../test/support/database.ts';
 import type { BenchResult } from './run.ts';
 
 const log = createLogger({ level: 'silent' });
 const say = (text: string): void => void process.stderr.write(`${text}\n`);
 
-function csvField(value: string | null): string {
-  if (value === null) return '\\N';
-  return `"${value.replaceAll('"', '""')}"`;
+/** Every table the pipeline writes for a tenant. */
+const pipelineTables = ['source_record', 'activity', 'ledger_entry', 'subject_key', 'identity_member', 'identity_key', 'person', 'account'];
+
+/** The tenant's rows of each pipeline table as CSV, exactly as stored (tables it left empty are skipped). */
+async function writtenRows(db: TestDatabase, tenantId: string): Promise<Map<string, { rows: number; csv: Buffer }>> {
+  const out = new Map<string, { rows: number; csv: Buffer }>();
+  for (const table of pipelineTables) {
+    const [exists] = await db.sql.query<{ t: string | null }>(`select to_regclass($1)::text as t`, [table]);
+    if (!exists?.t) continue;
+    const [count] = await db.sql.query<{ n: string }>(`select count(*)::text as n from ${table} where tenant_id = $1`, [tenantId]);
+    if (Number(count!.n) === 0) continue;
+    const select = `copy (select * from ${table} where tenant_id = '${tenantId}') to ${db.pglite ? "'/dev/blob'" : 'stdout'} with (format csv)`;
+    let csv: Buffer;
+    if (db.pglite) {
+      const result = await db.pglite.query(select);
+      csv = Buffer.from(await (result.blob ?? new Blob([])).arrayBuffer());
+    } else {
+      const client = new pg.Client({ connectionString: db.connectionUrl });
+      await client.connect();
+      try {
+        const chunks: Buffer[] = [];
+        for await (const chunk of client.query(copyTo(select))) chunks.push(chunk as Buffer);
+        csv = Buffer.concat(chunks);
+      } finally {
+        await client.end();
+      }
+    }
+    out.set(table, { rows: Number(count!.n), csv });
+  }
+  return out;
+}
+
+async function copyInto(db: TestDatabase, table: string, csv: Buffer): Promise<void> {
+  if (db.pglite) {
+    // PGlite's wire server does not implement COPY FROM STDIN; its own COPY reads a blob in process.
+    await db.pglite.query(`copy ${table} from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv]) });
+    return;
+  }
+  const client = new pg.Client({ connectionString: db.connectionUrl });
+  await client.connect();
+  try {
+    await pipeline(Readable.from([csv]), client.query(copyFrom(`copy ${table} from stdin with (format csv)`)));
+  } finally {
+    await client.end();
+  }
 }
 
 export async function run(argv: string[]): Promise<BenchResult> {
@@ -79,64 +120,21 @@ export async function run(argv: string[]): Promise<BenchResult> {
       stream,
       'full',
     );
-    const pipelineMs = performance.now() - pipelineStart;
     if (summary.outcome !== 'succeeded') throw new Error(`pipeline run ${summary.outcome}: ${summary.error?.message ?? ''}`);
-    const [counts] = await db.sql.query<{ records: string; activities: string; ledger: string }>(
-      `select (select count(*) from source_record where installation_id = $1) as records, (select count(*) from activity where installation_id = $1) as activities,
-              (select count(*) from ledger_entry where tenant_id = $2) as ledger`,
-      [installationId, tenantId],
-    );
-    const rows = Number(counts!.records) + Number(counts!.activities) + Number(counts!.ledger);
-    say(`pipeline: ${rows.toLocaleString('en-US')} rows in ${(pipelineMs / 1000).toFixed(2)} s`);
+    // 2. Identity resolution over what was stored, as serve and workers run it after a sync.
+    const identity = await resolveTenant(db.sql, tenantId);
+    const pipelineMs = performance.now() - pipelineStart;
+    const written = await writtenRows(db, tenantId);
+    const rows = [...written.values()].reduce((sum, t) => sum + t.rows, 0);
+    say(`pipeline: ${rows.toLocaleString('en-US')} rows in ${(pipelineMs / 1000).toFixed(2)} s (${[...written].map(([t, w]) => `${t} ${w.rows}`).join(', ')}; ${identity.profiles} profiles)`);
 
-    // 2. The same rows, precomputed, COPYed into bare tables of the same shape (no indexes or keys).
-    const prepared = prepareRecords(stream, raws);
-    await db.sql.query(`create table bench_source_record (like source_record including defaults)`);
-    await db.sql.query(`create table bench_activity (like activity including defaults)`);
-    await db.sql.query(`create table bench_ledger_entry (like ledger_entry including defaults)`);
-    // The ledger rows exactly as the pipeline stored them (hashes included), read before the clock starts.
-    const ledgerRows = await db.sql.query<{ line: string }>(
-      `select concat_ws(',', tenant_id, seq, '"' || replace(kind, '"', '""') || '"', '"' || replace(body::text, '"', '""') || '"', coalesce(corrects::text, '\\N'), recorded_at, '\\x' || encode(prev_hash, 'hex'), '\\x' || encode(hash, 'hex')) || chr(10) as line
-         from ledger_entry where tenant_id = $1 order by seq`,
-      [tenantId],
-    );
-    const sourceCsv = function* (): Generator<string> {
-      for (const r of prepared.records) {
-        yield [tenantId, installationId, r.source.objectType, r.source.externalId, r.source.updatedAt!.toISOString(), contentHash(r.source.payload), JSON.stringify(r.source.payload), JSON.stringify(r.mapped)]
-          .map(csvField)
-          .join(',') + '\n';
-      }
-    };
-    const activityCsv = function* (): Generator<string> {
-      for (const a of prepared.activities) {
-        yield [tenantId, installationId, a.kind, a.category, a.occurredAt.toISOString(), a.subject.kind, a.subject.objectType, a.subject.externalId, a.source.objectType, a.source.externalId, a.discriminator, a.amount?.value ?? null, a.amount?.currency ?? null, a.summary, JSON.stringify(a.attributes)]
-          .map(csvField)
-          .join(',') + '\n';
-      }
-    };
-    const sourceCopy = `copy bench_source_record (tenant_id, installation_id, object_type, external_id, platform_updated_at, content_hash, payload, canonical)`;
-    const ledgerCopy = `copy bench_ledger_entry (tenant_id, seq, kind, body, corrects, recorded_at, prev_hash, hash)`;
-    const activityCopy = `copy bench_activity (tenant_id, installation_id, kind, category, occurred_at, subject_kind, subject_object_type, subject_external_id, source_object_type, source_external_id, discriminator, amount, currency, summary, attributes)`;
-    const csv = `with (format csv, null '\\N')`;
+    // 3. Exactly the rows the pipeline stored (read back before the clock starts), COPYed into bare
+    // tables of the same shape without indexes or keys: the physical limit for these rows.
+    for (const table of written.keys()) await db.sql.query(`create table bench_${table} (like ${table} including defaults)`);
     const copyStart = performance.now();
-    if (db.pglite) {
-      // PGlite's wire server does not implement COPY FROM STDIN; its own COPY reads a blob in process.
-      await db.pglite.query(`${sourceCopy} from '/dev/blob' ${csv}`, [], { blob: new Blob([...sourceCsv()]) });
-      await db.pglite.query(`${activityCopy} from '/dev/blob' ${csv}`, [], { blob: new Blob([...activityCsv()]) });
-      await db.pglite.query(`${ledgerCopy} from '/dev/blob' ${csv}`, [], { blob: new Blob(ledgerRows.map((r) => r.line)) });
-    } else {
-      const client = new pg.Client({ connectionString: db.connectionUrl });
-      await client.connect();
-      try {
-        await pipeline(Readable.from(sourceCsv()), client.query(copyFrom(`${sourceCopy} from stdin ${csv}`)));
-        await pipeline(Readable.from(activityCsv()), client.query(copyFrom(`${activityCopy} from stdin ${csv}`)));
-        await pipeline(Readable.from(ledgerRows.map((r) => r.line)), client.query(copyFrom(`${ledgerCopy} from stdin ${csv}`)));
-      } finally {
-        await client.end();
-      }
-    }
+    for (const [table, { csv }] of written) await copyInto(db, `bench_${table}`, csv);
     const copyMs = performance.now() - copyStart;
-    const [copied] = await db.sql.query<{ n: string }>(`select (select count(*) from bench_source_record) + (select count(*) from bench_activity) + (select count(*) from bench_ledger_entry) as n`);
+    const [copied] = await db.sql.query<{ n: string }>(`select ${[...written.keys()].map((t) => `(select count(*) from bench_${t})`).join(' + ')} as n`);
     if (Number(copied!.n) !== rows) throw new Error(`COPY stored ${copied!.n} rows, the pipeline ${rows}`);
     say(`COPY: ${rows.toLocaleString('en-US')} rows in ${(copyMs / 1000).toFixed(2)} s`);
 
@@ -151,6 +149,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
       ratio: Number((pipelineRate / copyRate).toFixed(3)),
       records: n,
       rows,
+      tables: Object.fromEntries([...written].map(([t, w]) => [t, w.rows])),
       database: server,
     };
   } finally {
