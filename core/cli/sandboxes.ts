@@ -27,7 +27,9 @@ export async function startSandboxes(plugins: readonly LoadedPlugin[], log: Logg
         continue;
       }
       const module = await plugin.connector.sandbox();
-      const sandbox = await module.start({ scale: 'demo' });
+      // Later sandboxes reuse the people of earlier ones: the demo's customers exist in several systems.
+      const people = started.flatMap((s) => s.sandbox.people?.() ?? []);
+      const sandbox = await module.start({ scale: 'demo', people });
       started.push({ pluginId: plugin.connector.id, sandbox });
       log.info({ plugin: plugin.connector.id, url: sandbox.url }, 'no credentials set: using the sandbox emulator');
       out.push({ ...plugin, settings: { ...plugin.settings, ...sandbox.settings } });

@@ -285,15 +285,29 @@ export interface PanelContribution {
 // ---------------------------------------------------------------------------------------------
 // Sandbox and the connector itself
 
+/** A person a sandbox holds, offered to sandboxes started after it so the demo's systems overlap. */
+export interface SandboxPerson {
+  readonly name: string;
+  readonly email: string;
+}
+
 export interface RunningSandbox {
   readonly url: string;
   /** Settings that point the plugin at this sandbox (base URLs, fake client id/secret). */
   readonly settings: Readonly<Record<string, string>>;
+  /** Some of the people this sandbox's data is about (for overlap with later sandboxes). */
+  people?(): readonly SandboxPerson[];
   stop(): Promise<void>;
 }
 
 export interface SandboxModule {
-  start(options: { port?: number; scale?: 'demo' | 'bench' | number; timeScale?: number }): Promise<RunningSandbox>;
+  start(options: {
+    port?: number;
+    scale?: 'demo' | 'bench' | number;
+    timeScale?: number;
+    /** People who also exist in sandboxes started earlier: a sandbox that can, reuses them. */
+    people?: readonly SandboxPerson[];
+  }): Promise<RunningSandbox>;
 }
 
 /** A stream of any raw and cursor type, as the engine holds them (each is checked where it is defined). */

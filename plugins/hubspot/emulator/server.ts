@@ -740,6 +740,17 @@ export async function start(options: HubspotEmulatorOptions = {}): Promise<Runni
     },
     portalId,
     portal,
+    // The first contacts, so that a sandbox started after this one (Zendesk) can hold the same people.
+    people: () => {
+      const people: { name: string; email: string }[] = [];
+      for (const id of portal.ids('contacts')) {
+        const contact = portal.get('contacts', id);
+        const email = contact?.properties.email;
+        if (contact && email) people.push({ name: `${contact.properties.firstname ?? ''} ${contact.properties.lastname ?? ''}`.trim(), email });
+        if (people.length === 12) break;
+      }
+      return people;
+    },
     stats: () => structuredClone(stats),
     ...control,
     stop: () =>
