@@ -78,7 +78,9 @@ export const identityCommand: Command = {
       if (action === 'resolve') {
         for (const tenant of tenants) {
           const result = await resolveTenant(runtime.db.sql, tenant.id);
-          console.log(args.json ? JSON.stringify({ tenant: tenant.slug, ...result }) : `${tenant.slug}: ${result.records} records → ${result.profiles} profiles (${result.merged} merged, ${result.split} split), ${result.reviews} to review`);
+          // The mode on a line of its own: scripts read the first line as it always was.
+          const mode = result.mode === 'full' ? `full: all ${result.resolved} records resolved (${result.changed} changed)` : `incremental: ${result.changed} changed, ${result.resolved} resolved again`;
+          console.log(args.json ? JSON.stringify({ tenant: tenant.slug, ...result }) : `${tenant.slug}: ${result.records} records → ${result.profiles} profiles (${result.merged} merged, ${result.split} split), ${result.reviews} to review\n  ${mode}`);
         }
         return 0;
       }

@@ -34,7 +34,7 @@ describeOnTestDatabases('identity resolution in the store', (db) => {
     await person(db(), t, hub.installationId, 'contact', '1003', { phone: '+4930123456', displayName: 'Maya (old)' });
     expect(await tenantsToResolve(db().sql)).toContain(t);
 
-    expect(await resolveTenant(db().sql, t)).toEqual({ records: 4, profiles: 3, merged: 1, split: 0, reviews: 1 });
+    expect(await resolveTenant(db().sql, t)).toEqual({ mode: 'full', changed: 4, resolved: 4, records: 4, profiles: 3, merged: 1, split: 0, reviews: 1 });
     expect(await tenantsToResolve(db().sql)).not.toContain(t);
     const mayaKeys = [`${hub.installationId}/contact/1001`, `${zen!.id}/user/77`];
     // The profile is named after its smallest record key (installation ids are random here).

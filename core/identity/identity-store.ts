@@ -1,8 +1,9 @@
 /**
  * Resolves a tenant's identities from what its syncs stored and keeps the result: one row per
- * source record naming its profile, rule and evidence; `person` and `account` rows named by their
- * anchor (the same id every time the same records resolve together); review items; and, on the
- * tenant's ledger, every merge and split with its evidence and every new review item.
+ * source record naming its profile, rule and evidence; the identifiers each record was resolved
+ * on, so a later run resolves again only what a change reaches; `person` and `account` rows named
+ * by their anchor (the same id every time the same records resolve together); review items; and,
+ * on the tenant's ledger, every merge and split with its evidence and every new review item.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../contract/index.ts';
@@ -10,7 +11,7 @@ import { LedgerlineError } from '../errors/index.ts';
 import { runPeriodically, type Periodic } from '../scheduling/periodic.ts';
 import { appendEntries, type LedgerEntryInput } from '../ledger/ledger.ts';
 import type { SqlSession } from '../store/sql-session.ts';
-import { keyOf, resolveIdentities, type IdentityRecord, type Profile, type ResolveOptions } from './resolve.ts';
+import { joinIdentifiers, keyOf, resolveIdentities, type IdentityRecord, type JoinIdentifier, type Profile, type ResolveOptions, type ReviewItem } from './resolve.ts';
 
 interface CanonicalRow {
   installation_id: string;
@@ -22,151 +23,443 @@ interface CanonicalRow {
   } | null;
 }
 
+interface ProfileNames {
+  readonly displayName: string | null;
+  readonly email: string | null;
+  readonly name: string | null;
+  readonly domain: string | null;
+}
+
+/** The person or account a stored row is, as the resolver reads it; null when it is neither. */
+function identityRecordOf(row: CanonicalRow): { record: IdentityRecord; names: ProfileNames } | null {
+  const key = { installationId: row.installation_id, objectType: row.object_type, externalId: row.external_id };
+  const person = row.canonical?.persons?.find((p) => !p.source || (p.source.objectType === row.object_type && p.source.externalId === row.external_id));
+  const account = row.canonical?.accounts?.find((a) => !a.source || (a.source.objectType === row.object_type && a.source.externalId === row.external_id));
+  if (person) {
+    return {
+      record: { key, kind: 'person', email: person.email ?? null, emailVerified: person.emailVerified ?? null, phone: person.phone ?? null, mergedFrom: person.mergedFrom ?? [] },
+      names: { displayName: person.displayName ?? null, email: person.email?.trim().toLowerCase() ?? null, name: null, domain: null },
+    };
+  }
+  if (account) {
+    return { record: { key, kind: 'account', domain: account.domain ?? null, mergedFrom: account.mergedFrom ?? [] }, names: { displayName: null, email: null, name: account.name ?? null, domain: account.domain ?? null } };
+  }
+  return null;
+}
+
 /** The profile id: a UUID derived from the tenant and the anchor record, stable across runs. */
 export function profileId(tenantId: string, anchor: string): string {
   const h = createHash('sha256').update(`${tenantId}\u0000${anchor}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * How an identifier is kept in `identity_key`: record keys (upstream merges) as they are; e-mails,
+ * phones and domains as a per-tenant digest, since finding who else holds a value needs only
+ * equality, and an erasure must not leave an address behind there.
+ */
+export function storedIdentifier(tenantId: string, id: JoinIdentifier): string {
+  return id.rule === 'upstream-merge' ? id.value : createHash('sha256').update(`${tenantId}\u0000${id.value}`).digest('hex');
+}
+
 export interface ResolveSummary {
+  /** `incremental`: only the changed records' components were resolved; `full`: the whole tenant. */
+  readonly mode: 'full' | 'incremental';
+  /** Records changed since the last resolution, or named by an admin's merge or split since (on a first run: every record). */
+  readonly changed: number;
+  /** Records this run resolved. */
+  readonly resolved: number;
+  /** The tenant's records and profiles after the run. */
   readonly records: number;
   readonly profiles: number;
   readonly merged: number;
   readonly split: number;
+  /** The tenant's open review items after the run. */
   readonly reviews: number;
 }
 
-export async function resolveTenant(sql: SqlSession, tenantId: string, options: ResolveOptions = {}): Promise<ResolveSummary> {
+export interface ResolveTenantOptions extends ResolveOptions {
+  /** `auto` (the default) resolves only the changed records' components when it can; `full` the whole tenant. */
+  readonly mode?: 'auto' | 'full';
+  /** Changes reaching more than this share of the tenant's records are resolved by a full run (default 0.5; 1 or more: never). */
+  readonly maxComponentShare?: number;
+}
+
+interface OverrideRow {
+  action: 'merge' | 'split';
+  a: string;
+  b: string;
+  /** Decided since the last resolution. */
+  fresh: boolean;
+}
+
+interface Component {
+  readonly keys: ReadonlySet<string>;
+  /** The profile each key belonged to at the last resolution. */
+  readonly previous: ReadonlyMap<string, string>;
+  /** How many of the keys were resolved records at the last resolution. */
+  readonly resolvedBefore: number;
+}
+
+const batchSize = 5000;
+
+function batches<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += batchSize) out.push(items.slice(i, i + batchSize));
+  return out;
+}
+
+/** Record keys as the three key columns, for `unnest($n::uuid[], $n::text[], $n::text[])`. */
+function keyColumns(keys: readonly string[]): [string[], string[], string[]] {
+  const parts = keys.map((k) => k.split('/'));
+  return [parts.map((p) => p[0]!), parts.map((p) => p[1]!), parts.map((p) => p.slice(2).join('/'))];
+}
+
+/** A row's record key in SQL, `<installation id>/<object type>/<external id>`, as `keyOf` writes it. */
+const keyText = (t: string): string => `${t}.installation_id || '/' || ${t}.object_type || '/' || ${t}.external_id`;
+
+/** The rules a run resolved under: under other rules, the identifiers kept from the last run say nothing. */
+function rulesDigest(rules: ResolveOptions): string {
+  return createHash('sha256').update(JSON.stringify([rules.blockedLocalParts ?? null, rules.blockedDomains ?? null, rules.maxRecordsPerValue ?? null])).digest('hex');
+}
+
+/** A verified e-mail joins the same address unverified: looking up either finds both. */
+const sameValueRules = (rule: string): string[] => (rule === 'email' || rule === 'verified-email' ? ['email', 'verified-email'] : [rule]);
+
+/**
+ * The records changed since the last resolution (`since`), with those a newer manual decision
+ * names, closed over everything that could join them now or did then: every holder of a value one
+ * of them holds now or held at the last resolution (all holders, so counts stay true), every
+ * member of a profile one of them was in, and the other record of a manual decision naming one.
+ * Nothing outside resolves any differently. Null when it grows past `limit` keys.
+ */
+async function changedComponent(tx: SqlSession, tenantId: string, rules: ResolveOptions, since: string, overrides: readonly OverrideRow[], limit: number): Promise<{ changed: number; component: Component | null }> {
+  // A deleted or erased record holds nothing now, but what it held still leads to whoever it joined.
+  const rows = await tx.query<CanonicalRow>(
+    `select installation_id, object_type, external_id, case when deleted_at is null then canonical end as canonical
+       from source_record where tenant_id = $1 and last_changed_at > $2::timestamptz`,
+    [tenantId, since],
+  );
+  const keys = new Set(rows.map((r) => keyOf({ installationId: r.installation_id, objectType: r.object_type, externalId: r.external_id })));
+  for (const o of overrides) if (o.fresh) keys.add(o.a).add(o.b);
+  const changed = keys.size;
+  if (changed > limit) return { changed, component: null };
+  const decided = new Map<string, string[]>();
+  for (const o of overrides) {
+    decided.set(o.a, [...(decided.get(o.a) ?? []), o.b]);
+    decided.set(o.b, [...(decided.get(o.b) ?? []), o.a]);
+  }
+  const previous = new Map<string, string>();
+  const lookedUp = new Set<string>();
+  let resolvedBefore = 0;
+  // What changed records hold now; what every record held at the last resolution is in identity_key.
+  let values: { rule: string; value: string }[] = rows.flatMap((row) => {
+    const now = identityRecordOf(row);
+    return now ? joinIdentifiers(now.record, rules).map((id) => ({ rule: id.rule, value: storedIdentifier(tenantId, id) })) : [];
+  });
+  let frontier = [...keys];
+  while (frontier.length > 0) {
+    const found = new Set<string>();
+    for (const chunk of batches(frontier)) {
+      const columns = keyColumns(chunk);
+      const held = await tx.query<{ key: string; rule: string; value: string }>(
+        `select ${keyText('k')} as key, k.rule, k.value from identity_key k
+           join unnest($2::uuid[], $3::text[], $4::text[]) as f(installation_id, object_type, external_id)
+             on k.installation_id = f.installation_id and k.object_type = f.object_type and k.external_id = f.external_id
+          where k.tenant_id = $1`,
+        [tenantId, ...columns],
+      );
+      for (const h of held) {
+        values.push(h);
+        if (h.rule === 'upstream-merge' && h.value === h.key) resolvedBefore += 1;
+      }
+      const peers = await tx.query<{ key: string; profile_id: string }>(
+        `select ${keyText('m')} as key, m.profile_id from identity_member m
+          where m.tenant_id = $1 and m.profile_id in (
+            select p.profile_id from identity_member p
+              join unnest($2::uuid[], $3::text[], $4::text[]) as f(installation_id, object_type, external_id)
+                on p.installation_id = f.installation_id and p.object_type = f.object_type and p.external_id = f.external_id
+             where p.tenant_id = $1)`,
+        [tenantId, ...columns],
+      );
+      for (const p of peers) {
+        previous.set(p.key, p.profile_id);
+        found.add(p.key);
+      }
+    }
+    for (const k of frontier) for (const other of decided.get(k) ?? []) found.add(other);
+    const wanted: { rule: string; value: string }[] = [];
+    for (const v of values) {
+      for (const rule of sameValueRules(v.rule)) {
+        const id = `${rule}\u0000${v.value}`;
+        if (!lookedUp.has(id)) wanted.push({ rule, value: v.value });
+        lookedUp.add(id);
+      }
+    }
+    values = [];
+    for (const chunk of batches(wanted)) {
+      const holders = await tx.query<{ key: string }>(
+        `select distinct ${keyText('k')} as key from identity_key k
+           join unnest($2::text[], $3::text[]) as v(rule, value) on k.rule = v.rule and k.value = v.value
+          where k.tenant_id = $1`,
+        [tenantId, chunk.map((v) => v.rule), chunk.map((v) => v.value)],
+      );
+      for (const h of holders) found.add(h.key);
+    }
+    frontier = [...found].filter((k) => !keys.has(k));
+    for (const k of frontier) keys.add(k);
+    if (keys.size > limit) return { changed, component: null };
+  }
+  return { changed, component: { keys, previous, resolvedBefore } };
+}
+
+/**
+ * Resolves the tenant's identities and keeps the result. After a first run, only what changed is
+ * resolved again: the changed records' closed component (see `changedComponent`), its rows
+ * replaced and its merges and splits logged exactly as a full run would. A full run instead when
+ * the tenant was never resolved (or under other rules), when asked, or when the component would
+ * hold more than `maxComponentShare` of the tenant's records.
+ */
+export async function resolveTenant(sql: SqlSession, tenantId: string, options: ResolveTenantOptions = {}): Promise<ResolveSummary> {
+  const { mode = 'auto', maxComponentShare = 0.5, ...rules } = options;
+  const digest = rulesDigest(rules);
   return sql.transaction(async (tx) => {
     // One resolution per tenant at a time, whichever process runs it.
     await tx.query(`select pg_advisory_xact_lock(hashtext('ledgerline:identity:' || $1::text))`, [tenantId]);
-    const rows = await tx.query<CanonicalRow>(
-      `select installation_id, object_type, external_id, canonical from source_record
-        where tenant_id = $1 and deleted_at is null and canonical is not null`,
+    // Changes this run may not see carry a stamp after `since`: now, or just before the start of a
+    // transaction still open elsewhere (a sync commits its records after stamping them).
+    const [mark] = await tx.query<{ since: string }>(
+      `select least(now(), (select min(xact_start) - interval '1 microsecond' from pg_stat_activity
+                              where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid()))::text as since`,
+    );
+    const [state] = await tx.query<{ records: number; profiles: number; changes_since: string | null; options_digest: string | null }>(
+      `select records, profiles, changes_since::text as changes_since, options_digest from identity_state where tenant_id = $1`,
       [tenantId],
     );
-    const names = new Map<string, { displayName: string | null; email: string | null; name: string | null; domain: string | null }>();
+    const since = state?.options_digest === digest ? state.changes_since : null;
+    const overrides = await tx.query<OverrideRow>(
+      `select action, a, b, coalesce(created_at > $2::timestamptz, true) as fresh from identity_override where tenant_id = $1 order by a, b`,
+      [tenantId, since],
+    );
+    const limit = mode === 'full' ? -1 : maxComponentShare >= 1 ? Number.POSITIVE_INFINITY : maxComponentShare * (state?.records ?? 0);
+    const found = since !== null ? await changedComponent(tx, tenantId, rules, since, overrides, limit) : null;
+    const component = found?.component ?? null;
+
+    let rows: CanonicalRow[] = [];
+    if (component) {
+      for (const chunk of batches([...component.keys])) {
+        const read = await tx.query<CanonicalRow>(
+          `select s.installation_id, s.object_type, s.external_id, s.canonical from source_record s
+             join unnest($2::uuid[], $3::text[], $4::text[]) as u(installation_id, object_type, external_id)
+               on s.installation_id = u.installation_id and s.object_type = u.object_type and s.external_id = u.external_id
+            where s.tenant_id = $1 and s.deleted_at is null and s.canonical is not null`,
+          [tenantId, ...keyColumns(chunk)],
+        );
+        rows = rows.concat(read);
+      }
+    } else {
+      rows = await tx.query<CanonicalRow>(`select installation_id, object_type, external_id, canonical from source_record where tenant_id = $1 and deleted_at is null and canonical is not null`, [tenantId]);
+    }
+    const names = new Map<string, ProfileNames>();
     const records: IdentityRecord[] = [];
     for (const row of rows) {
-      const key = { installationId: row.installation_id, objectType: row.object_type, externalId: row.external_id };
-      const person = row.canonical?.persons?.find((p) => !p.source || (p.source.objectType === row.object_type && p.source.externalId === row.external_id));
-      const account = row.canonical?.accounts?.find((a) => !a.source || (a.source.objectType === row.object_type && a.source.externalId === row.external_id));
-      if (person) {
-        records.push({ key, kind: 'person', email: person.email ?? null, emailVerified: person.emailVerified ?? null, phone: person.phone ?? null, mergedFrom: person.mergedFrom ?? [] });
-        names.set(keyOf(key), { displayName: person.displayName ?? null, email: person.email?.trim().toLowerCase() ?? null, name: null, domain: null });
-      } else if (account) {
-        records.push({ key, kind: 'account', domain: account.domain ?? null, mergedFrom: account.mergedFrom ?? [] });
-        names.set(keyOf(key), { displayName: null, email: null, name: account.name ?? null, domain: account.domain ?? null });
-      }
+      const read = identityRecordOf(row);
+      if (!read) continue;
+      records.push(read.record);
+      names.set(keyOf(read.record.key), read.names);
     }
-    const overrides = await tx.query<{ action: 'merge' | 'split'; a: string; b: string }>(`select action, a, b from identity_override where tenant_id = $1 order by a, b`, [tenantId]);
+    const touching = component ? overrides.filter((o) => component.keys.has(o.a) || component.keys.has(o.b)) : overrides;
     const { profiles, reviews } = resolveIdentities(records, {
-      ...options,
-      manualMerges: overrides.filter((o) => o.action === 'merge').map((o) => [o.a, o.b] as const),
-      manualSeparations: overrides.filter((o) => o.action === 'split').map((o) => [o.a, o.b] as const),
+      ...rules,
+      manualMerges: touching.filter((o) => o.action === 'merge').map((o) => [o.a, o.b] as const),
+      manualSeparations: touching.filter((o) => o.action === 'split').map((o) => [o.a, o.b] as const),
     });
-
-    const previous = new Map(
-      (await tx.query<{ key: string; profile_id: string }>(`select installation_id || '/' || object_type || '/' || external_id as key, profile_id from identity_member where tenant_id = $1`, [tenantId])).map((r) => [r.key, r.profile_id]),
-    );
+    const previous =
+      component?.previous ??
+      new Map((await tx.query<{ key: string; profile_id: string }>(`select ${keyText('m')} as key, m.profile_id from identity_member m where m.tenant_id = $1`, [tenantId])).map((r) => [r.key, r.profile_id]));
     // Each profile's id, derived once from its anchor.
     const idOf = new Map(profiles.map((p) => [p.anchor, profileId(tenantId, p.anchor)]));
-    const now = new Map<string, string>();
-    for (const p of profiles) for (const m of p.members) now.set(m.key, idOf.get(p.anchor)!);
+    const open = new Set(
+      (await tx.query<{ id: string }>(`select kind || '|' || rule || '|' || value as id from identity_review where tenant_id = $1 and kind || '|' || rule || '|' || value = any($2::text[])`, [tenantId, reviews.map(reviewId)])).map((r) => r.id),
+    );
+    const { entries, split } = ledgerEntriesOf(profiles, reviews, previous, idOf, open);
 
-    const entries: LedgerEntryInput[] = [];
-    // The ledger names the rule and the records each join came from; the identifier value itself (an
-    // email, a phone) stays in identity_member, which an erasure can clear, and never in the chain.
-    const evidenceOf = (p: Profile) => p.members.map((m) => ({ record: m.key, ...(m.evidence ? { rule: m.evidence.rule, with: m.evidence.with } : { rule: 'anchor' }) }));
-    for (const p of profiles) {
-      if (p.members.length < 2) continue;
-      const before = new Set(p.members.map((m) => previous.get(m.key) ?? `new:${m.key}`));
-      const together = before.size === 1 && !p.members.some((m) => !previous.has(m.key));
-      if (!together) entries.push({ kind: 'identity.merged', body: { profileId: idOf.get(p.anchor)!, kind: p.kind, anchor: p.anchor, members: evidenceOf(p) } });
-    }
-    const previousProfiles = new Map<string, string[]>();
-    for (const [key, id] of previous) previousProfiles.set(id, [...(previousProfiles.get(id) ?? []), key]);
-    let split = 0;
-    for (const [id, members] of previousProfiles) {
-      const after = new Set(members.map((m) => now.get(m) ?? 'gone'));
-      if (members.length > 1 && after.size > 1) {
-        split += 1;
-        entries.push({ kind: 'identity.split', body: { profileId: id, into: [...after].sort(), records: members.sort() } });
-      }
-    }
-    const openReviews = new Set((await tx.query<{ id: string }>(`select kind || '|' || rule || '|' || value as id from identity_review where tenant_id = $1`, [tenantId])).map((r) => r.id));
-    for (const r of reviews) if (!openReviews.has(`${r.kind}|${r.rule}|${r.value}`)) entries.push({ kind: 'identity.review_opened', body: { kind: r.kind, rule: r.rule, reason: r.reason, records: [...r.records] } });
+    await keepResolution(tx, tenantId, component, { profiles, reviews, records, names, idOf, previous }, rules);
+    const previousProfiles = new Set(previous.values()).size;
+    const totals = component && state ? { records: state.records - component.resolvedBefore + records.length, profiles: state.profiles - previousProfiles + profiles.length } : { records: records.length, profiles: profiles.length };
+    await tx.query(
+      `insert into identity_state (tenant_id, resolved_at, records, profiles, changes_since, options_digest) values ($1, now(), $2, $3, $4::timestamptz, $5)
+       on conflict (tenant_id) do update set resolved_at = now(), records = excluded.records, profiles = excluded.profiles, changes_since = excluded.changes_since, options_digest = excluded.options_digest`,
+      [tenantId, totals.records, totals.profiles, mark!.since, digest],
+    );
+    const [openCount] = await tx.query<{ n: number }>(`select count(*)::int as n from identity_review where tenant_id = $1`, [tenantId]);
+    await appendEntries((s, params) => tx.query(s, params), tenantId, entries);
+    return {
+      mode: component ? 'incremental' : 'full',
+      changed: found?.changed ?? records.length,
+      resolved: records.length,
+      ...totals,
+      merged: entries.filter((e) => e.kind === 'identity.merged').length,
+      split,
+      reviews: openCount!.n,
+    };
+  });
+}
 
+const reviewId = (r: ReviewItem): string => `${r.kind}|${r.rule}|${r.value}`;
+
+/**
+ * The ledger entries for a resolution, against each record's previous profile: a profile whose
+ * members were not already together is a merge, a previous profile now spread over several a
+ * split, and a review item not open before is opened. The ledger names the rule and the records
+ * each join came from; the identifier value itself (an email, a phone) stays in identity_member,
+ * which an erasure can clear, and never in the chain.
+ */
+function ledgerEntriesOf(profiles: readonly Profile[], reviews: readonly ReviewItem[], previous: ReadonlyMap<string, string>, idOf: ReadonlyMap<string, string>, open: ReadonlySet<string>): { entries: LedgerEntryInput[]; split: number } {
+  const now = new Map<string, string>();
+  for (const p of profiles) for (const m of p.members) now.set(m.key, idOf.get(p.anchor)!);
+  const entries: LedgerEntryInput[] = [];
+  const evidenceOf = (p: Profile) => p.members.map((m) => ({ record: m.key, ...(m.evidence ? { rule: m.evidence.rule, with: m.evidence.with } : { rule: 'anchor' }) }));
+  for (const p of profiles) {
+    if (p.members.length < 2) continue;
+    const before = new Set(p.members.map((m) => previous.get(m.key) ?? `new:${m.key}`));
+    const together = before.size === 1 && !p.members.some((m) => !previous.has(m.key));
+    if (!together) entries.push({ kind: 'identity.merged', body: { profileId: idOf.get(p.anchor)!, kind: p.kind, anchor: p.anchor, members: evidenceOf(p) } });
+  }
+  // In key order, so a full and an incremental run log the same splits in the same order.
+  const previousProfiles = new Map<string, string[]>();
+  for (const key of [...previous.keys()].sort()) {
+    const id = previous.get(key)!;
+    previousProfiles.set(id, [...(previousProfiles.get(id) ?? []), key]);
+  }
+  let split = 0;
+  for (const [id, members] of previousProfiles) {
+    const after = new Set(members.map((m) => now.get(m) ?? 'gone'));
+    if (members.length > 1 && after.size > 1) {
+      split += 1;
+      entries.push({ kind: 'identity.split', body: { profileId: id, into: [...after].sort(), records: members } });
+    }
+  }
+  for (const r of reviews) if (!open.has(reviewId(r))) entries.push({ kind: 'identity.review_opened', body: { kind: r.kind, rule: r.rule, reason: r.reason, records: [...r.records] } });
+  return { entries, split };
+}
+
+/**
+ * Replaces the stored resolution of the whole tenant (`component` null) or of one closed
+ * component: membership, identifiers, profiles and review items, in set-based batches.
+ */
+async function keepResolution(
+  tx: SqlSession,
+  tenantId: string,
+  component: Component | null,
+  result: { profiles: readonly Profile[]; reviews: readonly ReviewItem[]; records: readonly IdentityRecord[]; names: ReadonlyMap<string, ProfileNames>; idOf: ReadonlyMap<string, string>; previous: ReadonlyMap<string, string> },
+  rules: ResolveOptions,
+): Promise<void> {
+  const { profiles, reviews, records, names, idOf } = result;
+  const flat = profiles.flatMap((p) => p.members.map((m) => ({ p, m })));
+  if (component) {
+    await deleteByRecord(tx, 'identity_member', tenantId, [...new Set([...component.keys, ...flat.map(({ m }) => m.key)])]);
+    await deleteByRecord(tx, 'identity_key', tenantId, [...component.keys]);
+  } else {
     await tx.query(`delete from identity_member where tenant_id = $1`, [tenantId]);
-    const flat = profiles.flatMap((p) => p.members.map((m) => ({ p, m })));
-    for (let i = 0; i < flat.length; i += 5000) {
-      const chunk = flat.slice(i, i + 5000);
-      await tx.query(
-        `insert into identity_member (tenant_id, installation_id, object_type, external_id, kind, profile_id, anchor, rule, evidence)
-         select $1, u.installation_id, u.object_type, u.external_id, u.kind, u.profile_id, u.anchor, u.rule, u.evidence
-           from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::jsonb[])
-             as u(installation_id, object_type, external_id, kind, profile_id, anchor, rule, evidence)`,
-        [
-          tenantId,
-          chunk.map(({ m }) => m.key.split('/')[0]),
-          chunk.map(({ m }) => m.key.split('/')[1]),
-          chunk.map(({ m }) => m.key.split('/').slice(2).join('/')),
-          chunk.map(({ p }) => p.kind),
-          chunk.map(({ p }) => idOf.get(p.anchor)!),
-          chunk.map(({ p }) => p.anchor),
-          chunk.map(({ m }) => m.evidence?.rule ?? null),
-          chunk.map(({ m }) => (m.evidence ? JSON.stringify(m.evidence) : null)),
-        ],
-      );
-    }
-    // Profiles: named after their anchor record, with the best name and address among the members;
-    // written in batches, as a tenant may hold a hundred thousand of them.
-    const people = profiles.filter((p) => p.kind === 'person');
-    const accounts = profiles.filter((p) => p.kind === 'account');
+    await tx.query(`delete from identity_key where tenant_id = $1`, [tenantId]);
+  }
+  for (const chunk of batches(flat)) {
+    const [installations, objectTypes, externalIds] = keyColumns(chunk.map(({ m }) => m.key));
+    await tx.query(
+      `insert into identity_member (tenant_id, installation_id, object_type, external_id, kind, profile_id, anchor, rule, evidence)
+       select $1, u.installation_id, u.object_type, u.external_id, u.kind, u.profile_id, u.anchor, u.rule, u.evidence
+         from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::jsonb[])
+           as u(installation_id, object_type, external_id, kind, profile_id, anchor, rule, evidence)`,
+      [
+        tenantId,
+        installations,
+        objectTypes,
+        externalIds,
+        chunk.map(({ p }) => p.kind),
+        chunk.map(({ p }) => idOf.get(p.anchor)!),
+        chunk.map(({ p }) => p.anchor),
+        chunk.map(({ m }) => m.evidence?.rule ?? null),
+        chunk.map(({ m }) => (m.evidence ? JSON.stringify(m.evidence) : null)),
+      ],
+    );
+  }
+  const held = records.flatMap((r) => joinIdentifiers(r, rules).map((id) => ({ key: keyOf(r.key), kind: r.kind, rule: id.rule, value: storedIdentifier(tenantId, id) })));
+  for (const chunk of batches(held)) {
+    await tx.query(
+      `insert into identity_key (tenant_id, kind, rule, value, installation_id, object_type, external_id)
+       select $1, u.kind, u.rule, u.value, u.installation_id, u.object_type, u.external_id
+         from unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[]) as u(kind, rule, value, installation_id, object_type, external_id)`,
+      [tenantId, chunk.map((h) => h.kind), chunk.map((h) => h.rule), chunk.map((h) => h.value), ...keyColumns(chunk.map((h) => h.key))],
+    );
+  }
+
+  // Profiles: named after their anchor record, with the best name and address among the members;
+  // written in batches, as a tenant may hold a hundred thousand of them.
+  const people = profiles.filter((p) => p.kind === 'person');
+  const accounts = profiles.filter((p) => p.kind === 'account');
+  if (component) {
+    const kept = new Set(idOf.values());
+    const gone = [...new Set(result.previous.values())].filter((id) => !kept.has(id));
+    await tx.query(`delete from person where tenant_id = $1 and id = any($2::uuid[])`, [tenantId, gone]);
+    await tx.query(`delete from account where tenant_id = $1 and id = any($2::uuid[])`, [tenantId, gone]);
+  } else {
     await tx.query(`delete from person where tenant_id = $1 and id <> all($2::uuid[])`, [tenantId, people.map((p) => idOf.get(p.anchor)!)]);
     await tx.query(`delete from account where tenant_id = $1 and id <> all($2::uuid[])`, [tenantId, accounts.map((p) => idOf.get(p.anchor)!)]);
-    const known = (p: Profile) => p.members.map((m) => names.get(m.key)).filter((n) => n !== undefined);
-    for (let i = 0; i < people.length; i += 5000) {
-      const chunk = people.slice(i, i + 5000);
-      await tx.query(
-        `insert into person (id, tenant_id, display_name, primary_email)
-         select u.id, $1, u.display_name, u.primary_email from unnest($2::uuid[], $3::text[], $4::text[]) as u(id, display_name, primary_email)
-         on conflict (id) do update set display_name = excluded.display_name, primary_email = excluded.primary_email, updated_at = now()`,
-        [tenantId, chunk.map((p) => idOf.get(p.anchor)!), chunk.map((p) => known(p).find((n) => n.displayName)?.displayName ?? null), chunk.map((p) => known(p).find((n) => n.email)?.email ?? null)],
-      );
-    }
-    for (let i = 0; i < accounts.length; i += 5000) {
-      const chunk = accounts.slice(i, i + 5000);
-      await tx.query(
-        `insert into account (id, tenant_id, name, domain)
-         select u.id, $1, u.name, u.domain from unnest($2::uuid[], $3::text[], $4::text[]) as u(id, name, domain)
-         on conflict (id) do update set name = excluded.name, domain = excluded.domain, updated_at = now()`,
-        [tenantId, chunk.map((p) => idOf.get(p.anchor)!), chunk.map((p) => known(p).find((n) => n.name)?.name ?? null), chunk.map((p) => known(p).find((n) => n.domain)?.domain ?? null)],
-      );
-    }
-    await tx.query(`delete from identity_review where tenant_id = $1 and kind || '|' || rule || '|' || value <> all($2::text[])`, [tenantId, reviews.map((r) => `${r.kind}|${r.rule}|${r.value}`)]);
-    for (const r of reviews) {
-      await tx.query(
-        `insert into identity_review (tenant_id, kind, rule, value, records, reason) values ($1, $2, $3, $4, $5, $6)
-         on conflict (tenant_id, kind, rule, value) do update set records = excluded.records, reason = excluded.reason`,
-        [tenantId, r.kind, r.rule, r.value, JSON.stringify(r.records), r.reason],
-      );
-    }
+  }
+  const known = (p: Profile) => p.members.map((m) => names.get(m.key)).filter((n) => n !== undefined);
+  for (const chunk of batches(people)) {
     await tx.query(
-      `insert into identity_state (tenant_id, resolved_at, records, profiles) values ($1, now(), $2, $3)
-       on conflict (tenant_id) do update set resolved_at = now(), records = excluded.records, profiles = excluded.profiles`,
-      [tenantId, records.length, profiles.length],
+      `insert into person (id, tenant_id, display_name, primary_email)
+       select u.id, $1, u.display_name, u.primary_email from unnest($2::uuid[], $3::text[], $4::text[]) as u(id, display_name, primary_email)
+       on conflict (id) do update set display_name = excluded.display_name, primary_email = excluded.primary_email, updated_at = now()`,
+      [tenantId, chunk.map((p) => idOf.get(p.anchor)!), chunk.map((p) => known(p).find((n) => n.displayName)?.displayName ?? null), chunk.map((p) => known(p).find((n) => n.email)?.email ?? null)],
     );
-    await appendEntries((s, params) => tx.query(s, params), tenantId, entries);
-    return { records: records.length, profiles: profiles.length, merged: entries.filter((e) => e.kind === 'identity.merged').length, split, reviews: reviews.length };
-  });
+  }
+  for (const chunk of batches(accounts)) {
+    await tx.query(
+      `insert into account (id, tenant_id, name, domain)
+       select u.id, $1, u.name, u.domain from unnest($2::uuid[], $3::text[], $4::text[]) as u(id, name, domain)
+       on conflict (id) do update set name = excluded.name, domain = excluded.domain, updated_at = now()`,
+      [tenantId, chunk.map((p) => idOf.get(p.anchor)!), chunk.map((p) => known(p).find((n) => n.name)?.name ?? null), chunk.map((p) => known(p).find((n) => n.domain)?.domain ?? null)],
+    );
+  }
+
+  // Review items: those of the records resolved that no longer hold go; the rest keep when they were first seen.
+  const ids = reviews.map(reviewId);
+  if (component) {
+    for (const chunk of batches([...component.keys])) {
+      await tx.query(`delete from identity_review where tenant_id = $1 and records ?| $2::text[] and kind || '|' || rule || '|' || value <> all($3::text[])`, [tenantId, chunk, ids]);
+    }
+  } else {
+    await tx.query(`delete from identity_review where tenant_id = $1 and kind || '|' || rule || '|' || value <> all($2::text[])`, [tenantId, ids]);
+  }
+  for (const chunk of batches(reviews)) {
+    await tx.query(
+      `insert into identity_review (tenant_id, kind, rule, value, records, reason)
+       select $1, u.kind, u.rule, u.value, u.records, u.reason from unnest($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[]) as u(kind, rule, value, records, reason)
+       on conflict (tenant_id, kind, rule, value) do update set records = excluded.records, reason = excluded.reason`,
+      [tenantId, chunk.map((r) => r.kind), chunk.map((r) => r.rule), chunk.map((r) => r.value), chunk.map((r) => JSON.stringify(r.records)), chunk.map((r) => r.reason)],
+    );
+  }
+}
+
+/** Deletes a tenant's rows of these records from a table keyed by record. */
+async function deleteByRecord(tx: SqlSession, table: 'identity_member' | 'identity_key', tenantId: string, keys: readonly string[]): Promise<void> {
+  for (const chunk of batches(keys)) {
+    await tx.query(
+      `delete from ${table} t using unnest($2::uuid[], $3::text[], $4::text[]) as u(installation_id, object_type, external_id)
+        where t.tenant_id = $1 and t.installation_id = u.installation_id and t.object_type = u.object_type and t.external_id = u.external_id`,
+      [tenantId, ...keyColumns(chunk)],
+    );
+  }
 }
 
 /** Tenants whose stored records changed since their last resolution (or that were never resolved). */
 export async function tenantsToResolve(sql: Pick<SqlSession, 'query'>): Promise<string[]> {
   const rows = await sql.query<{ tenant_id: string }>(
     `select t.id as tenant_id from tenant t left join identity_state s on s.tenant_id = t.id
-      where exists (select 1 from source_record r where r.tenant_id = t.id and (s.resolved_at is null or r.last_changed_at > s.resolved_at))
+      where exists (select 1 from source_record r where r.tenant_id = t.id and (s.resolved_at is null or r.last_changed_at > coalesce(s.changes_since, s.resolved_at)))
       order by t.id`,
   );
   return rows.map((r) => r.tenant_id);

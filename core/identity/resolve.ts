@@ -91,6 +91,30 @@ export function blockedReason(rule: IdentifierType, value: string, options: Reso
   return null;
 }
 
+export interface JoinIdentifier {
+  readonly rule: IdentifierType;
+  readonly value: string;
+}
+
+/**
+ * The values `resolveIdentities` may join one record on, normalized as it compares them. For
+ * `upstream-merge` they are record keys: the record's own and those of the ids merged into it, so
+ * two records holding one key are joined by a platform merge. Values blocked by rule are left out
+ * (they never join); values blocked only by how many records hold them are kept, as that count changes.
+ */
+export function joinIdentifiers(record: IdentityRecord, options: ResolveOptions = {}): JoinIdentifier[] {
+  const self = keyOf(record.key);
+  const keys = new Set([self, ...(record.mergedFrom ?? []).map((merged) => keyOf({ ...record.key, externalId: merged }))]);
+  const out: JoinIdentifier[] = [...keys].sort().map((value) => ({ rule: 'upstream-merge', value }));
+  const email = record.email?.trim().toLowerCase();
+  const values: JoinIdentifier[] = [];
+  if (record.kind === 'person' && email) values.push({ rule: record.emailVerified ? 'verified-email' : 'email', value: email });
+  if (record.kind === 'person' && record.phone) values.push({ rule: 'phone', value: record.phone.trim() });
+  if (record.kind === 'account' && record.domain) values.push({ rule: 'domain', value: record.domain.trim().toLowerCase() });
+  for (const v of values) if (!blockedReason(v.rule, v.value, options)) out.push(v);
+  return out;
+}
+
 interface Edge {
   readonly rule: IdentifierType;
   readonly value: string;
@@ -131,10 +155,8 @@ export function resolveIdentities(records: readonly IdentityRecord[], options: R
       const other = keyOf({ ...r.key, externalId: merged });
       if (other !== k) aliasEdges.push({ rule: 'upstream-merge', value: merged, a: k, b: other });
     }
-    const email = r.email?.trim().toLowerCase();
-    if (r.kind === 'person' && email) hold(r.emailVerified ? 'verified-email' : 'email', email, r.kind, k);
-    if (r.kind === 'person' && r.phone) hold('phone', r.phone.trim(), r.kind, k);
-    if (r.kind === 'account' && r.domain) hold('domain', r.domain.trim().toLowerCase(), r.kind, k);
+    // Upstream merges join through the alias edges above, not through held values.
+    for (const id of joinIdentifiers(r, options)) if (id.rule !== 'upstream-merge') hold(id.rule, id.value, r.kind, k);
   }
   // A verified e-mail also joins the same address unverified elsewhere.
   for (const h of [...holders.values()].filter((h) => h.rule === 'verified-email')) {

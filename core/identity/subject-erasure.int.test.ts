@@ -106,6 +106,26 @@ describeOnTestDatabases('erasure', (db) => {
     expect(await verifyChain((s, p) => db().sql.query(s, p), t)).toMatchObject({ ok: true });
   });
 
+  it('removes every review item naming the person, also several of one kind and rule', async () => {
+    const hub = await seedInstallation(db(), { platform: 'hubspot' });
+    const t = hub.tenantId;
+    await personRecord(db(), t, hub.installationId, 'contact', '31', 'lee@birch.example', 'Lee', '2026-10-01T00:00:00Z');
+    const me = `${hub.installationId}/contact/31`;
+    for (const [value, other] of [['+4930111', '32'], ['+4930222', '33']] as const) {
+      await db().sql.query(`insert into identity_review (tenant_id, kind, rule, value, records, reason) values ($1, 'person', 'phone', $2, $3, 'same installation')`, [
+        t,
+        value,
+        JSON.stringify([me, `${hub.installationId}/contact/${other}`]),
+      ]);
+    }
+    await db().sql.query(`insert into identity_review (tenant_id, kind, rule, value, records, reason) values ($1, 'person', 'phone', '+4930999', $2, 'same installation')`, [
+      t,
+      JSON.stringify([`${hub.installationId}/contact/40`, `${hub.installationId}/contact/41`]),
+    ]);
+    await eraseSubject(db().sql, t, me, 'dpo@acme.example');
+    expect(await db().sql.query(`select value from identity_review where tenant_id = $1`, [t])).toEqual([{ value: '+4930999' }]);
+  });
+
   it('refuses a record that was never synced, and changes nothing', async () => {
     const hub = await seedInstallation(db(), { platform: 'hubspot' });
     await expect(eraseSubject(db().sql, hub.tenantId, `${hub.installationId}/contact/404`, 'dpo')).rejects.toThrow(/no synced record/);

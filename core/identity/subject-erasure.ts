@@ -7,7 +7,8 @@
  *   byte of the ledger stays as it was and the chain still verifies;
  * - the records' platform payloads and canonical copies are replaced by `{"erased": true}` (and
  *   stay so when the platform sends them again), the profile's name and email are cleared, and the
- *   identifier values in identity evidence, review items and notification texts are blanked;
+ *   identifier values in identity evidence and notification texts are blanked, review items that
+ *   name the records are removed;
  * - one `privacy.erased` entry is appended: which records, how many keys, who asked — no personal data.
  */
 import { randomUUID } from 'node:crypto';
@@ -65,7 +66,9 @@ export async function eraseSubject(sql: SqlSession, tenantId: string, key: strin
           and (installation_id || '/' || object_type || '/' || external_id = any($2::text[]) or evidence ->> 'with' = any($2::text[]))`,
       [tenantId, keys, erasedText],
     );
-    await tx.query(`update identity_review set value = $3 where tenant_id = $1 and records ?| $2::text[]`, [tenantId, keys, erasedText]);
+    // Review items naming the person go (their value is the person's identifier); a resolution
+    // re-derives whatever still needs review from the records that remain.
+    await tx.query(`delete from identity_review where tenant_id = $1 and records ?| $2::text[]`, [tenantId, keys]);
     await tx.query(
       `update notification n set message = $5, updated_at = now()
          from unnest($2::uuid[], $3::text[], $4::text[]) as m(installation_id, object_type, external_id)

@@ -61,11 +61,29 @@ describe('ledgerline verify', () => {
     expect(explained.stdout).toMatch(/^[0-9a-f-]{36}\/contact\/1000001 belongs to person profile [0-9a-f-]{36} \(.+\), named after /m);
     expect((await run(['identity', 'explain', 'contact/1'], env)).code).toBe(64);
 
+    // Erasure is confirmed explicitly, names what it destroyed, and the chain still verifies.
+    const record = /^([0-9a-f-]{36}\/contact\/1000001) belongs/m.exec(explained.stdout)![1]!;
+    const unconfirmed = await run(['identity', 'erase', '--tenant', 'default', '--by', 'dpo@acme.example', record], env);
+    expect(unconfirmed.code).toBe(64);
+    expect(unconfirmed.stderr).toMatch(/cannot be undone: add --yes/);
+    const erased = await run(['identity', 'erase', '--tenant', 'default', '--by', 'dpo@acme.example', '--yes', record], env);
+    expect(erased.stderr).toBe('');
+    expect(erased.stdout).toMatch(new RegExp(`^Erased \\d+ record\\(s\\) of ${record}: [1-9]\\d* data key\\(s\\) destroyed; recorded as ledger entry \\d+$`, 'm'));
+    const exported = JSON.parse((await run(['identity', 'export', '--tenant', 'default', '--by', 'dpo@acme.example', record], env)).stdout) as { activities: { summary: string }[] };
+    expect(exported.activities.length).toBeGreaterThan(0);
+    expect(new Set(exported.activities.map((a) => a.summary))).toEqual(new Set(['[erased]']));
+    expect((await run(['verify'], env)).code).toBe(0);
+    // Nothing is a year old yet: archiving moves nothing, and says so.
+    const archived = await run(['archive', '--older-than-days', '365'], env);
+    expect(archived.code).toBe(0);
+    expect(archived.stdout).toMatch(/^default: nothing old enough$/m);
+    expect((await run(['archive', '--older-than-days', 'soon'], env)).code).toBe(64);
+
     const db = await openDatabase({ dataDir });
     try {
       await db.sql.transaction(async (tx) => {
         await tx.query(`alter table ledger_entry disable trigger ledger_entry_append_only`);
-        await tx.query(`update ledger_entry set body = jsonb_set(body, '{summary}', '"rewritten"') where seq = 5`);
+        await tx.query(`update ledger_entry set body = jsonb_set(body, '{kind}', '"rewritten"') where seq = 5`);
         await tx.query(`alter table ledger_entry enable trigger ledger_entry_append_only`);
       });
     } finally {
@@ -76,7 +94,8 @@ describe('ledgerline verify', () => {
     const report = JSON.parse(broken.stdout) as { ok: boolean; tenants: { tenant: string; ok: boolean; verified: number; firstBreak: { seq: number; reason: string } }[] };
     expect(report.ok).toBe(false);
     expect(report.tenants[0]).toMatchObject({ tenant: 'default', ok: false, verified: 4, firstBreak: { seq: 5, reason: 'entry 5 was altered: its content does not match its hash' } });
-  });
+    // A dozen commands, each a fresh process opening the embedded database.
+  }, 240_000);
 
   it('refuses an unmigrated database with a clear message', async () => {
     const result = await run(['verify'], { LEDGERLINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'll-verify-')) });

@@ -11,6 +11,7 @@ import { Migration20261123000500_identity } from './Migration20261123000500_iden
 import { Migration20261123000600_triggers } from './Migration20261123000600_triggers.ts';
 import { Migration20261202000700_privacy } from './Migration20261202000700_privacy.ts';
 import { Migration20261202000800_ledger_archive } from './Migration20261202000800_ledger_archive.ts';
+import { Migration20261202000900_identity_keys } from './Migration20261202000900_identity_keys.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -22,4 +23,5 @@ export const migrations = [
   { name: 'Migration20261123000600_triggers', class: Migration20261123000600_triggers },
   { name: 'Migration20261202000700_privacy', class: Migration20261202000700_privacy },
   { name: 'Migration20261202000800_ledger_archive', class: Migration20261202000800_ledger_archive },
+  { name: 'Migration20261202000900_identity_keys', class: Migration20261202000900_identity_keys },
 ];
