@@ -42,7 +42,7 @@ export async function startSandboxes(plugins: readonly LoadedPlugin[], log: Logg
 }
 
 /** Installs each sandboxed plugin into the tenant through its OAuth flow; webhooks are pointed at us. */
-export async function installSandboxes(options: { started: readonly StartedSandbox[]; installs: InstallService; tenantId: string; publicUrl: string; log: Logger }): Promise<void> {
+export async function installSandboxes(options: { started: readonly StartedSandbox[]; plugins: readonly LoadedPlugin[]; installs: InstallService; tenantId: string; publicUrl: string; log: Logger }): Promise<void> {
   for (const { pluginId, sandbox } of options.started) {
     const began = await options.installs.begin(pluginId, options.tenantId);
     const response = await fetch(began.authorizeUrl, { redirect: 'manual' });
@@ -50,7 +50,10 @@ export async function installSandboxes(options: { started: readonly StartedSandb
     if (response.status !== 302 || location === null) throw new Error(`${pluginId} sandbox did not redirect back from authorize (HTTP ${response.status})`);
     const done = await options.installs.complete(pluginId, Object.fromEntries(new URL(location).searchParams), began.browserBinding);
     const hooks = sandbox as RunningSandbox & { setWebhookTarget?: (url: string | null) => void };
-    hooks.setWebhookTarget?.(`${options.publicUrl}/webhooks/${pluginId}`);
+    const target = new URL(`${options.publicUrl}/webhooks/${pluginId}`);
+    const plugin = options.plugins.find((p) => p.connector.id === pluginId);
+    for (const [name, value] of Object.entries(plugin?.connector.webhooks?.endpointQuery?.(done.platformAccountId) ?? {})) target.searchParams.set(name, value);
+    hooks.setWebhookTarget?.(target.toString());
     options.log.info({ plugin: pluginId, installation: done.installationId, account: done.platformAccountId }, 'sandbox installed through OAuth; backfill queued');
   }
 }

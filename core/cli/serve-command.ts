@@ -1,7 +1,12 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LoadedPlugin } from '../contract/index.ts';
+import { generateSandboxAppKeyPair } from '../../plugins/zendesk/panel-token.ts';
+import { signZendeskSandboxFirstLoad, zendeskPanelLocations, zendeskSidebarLocations, type ZendeskPanelLocation } from '../../plugins/zendesk/panel.ts';
 import { frameAncestorsFor } from '../contract/index.ts';
-import { startServer, storeBackedDeps } from '../server/index.ts';
-import type { PluginSummary, RunningServer } from '../server/index.ts';
+import { frameSessionKeyFrom, startServer, storeBackedDeps } from '../server/index.ts';
+import type { FrameHost, PluginSummary, RunningServer, ZendeskHarness } from '../server/index.ts';
 import { createTenantDirectory } from '../store/index.ts';
 import { createMetricsRegistry } from '../metrics/index.ts';
 import { createWebhookIntake, listSyncStatus, openSyncQueue, registerSyncMetrics, startSyncWorker, syncStreamView, type RunningSyncWorker, type SyncQueue } from '../sync/index.ts';
@@ -28,6 +33,47 @@ export function pluginSummary(plugin: LoadedPlugin): PluginSummary {
       state: s.state === 'missing' ? (plugin.connector.sandbox ? 'sandbox' : 'missing') : 'set',
     })),
   };
+}
+
+/** How the Zendesk sidebar pages talk to Zendesk (the ZAF SDK), when the Zendesk plugin is loaded. */
+function frameHostsFor(plugins: readonly LoadedPlugin[]): Record<string, FrameHost> {
+  return plugins.some((p) => p.connector.id === 'zendesk') ? { zendesk: { sdk: 'zaf', displayName: 'Zendesk', locations: zendeskSidebarLocations } } : {};
+}
+
+/** The sandbox's stand-in for the Zendesk app's key pair: made once per data directory, like the development keys. */
+function zendeskSandboxAppKey(dataDir: string): { publicKeyPem: string; privateKeyPem: string } {
+  const file = join(dataDir, 'zendesk-sandbox-app-key.pem');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      writeFileSync(file, generateSandboxAppKeyPair().privateKeyPem, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // Another process created it first; read theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  const privateKeyPem = readFileSync(file, 'utf8');
+  return { privateKeyPem, publicKeyPem: createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/**
+ * When Zendesk runs against its sandbox and no app public key is configured, Ledgerline plays the
+ * Zendesk app's key holder too: ZENDESK_APP_PUBLIC_KEY defaults to the sandbox key's public half,
+ * and the console's harness signs first loads with its private half.
+ */
+export function zendeskSandboxPanel(plugins: readonly LoadedPlugin[], sandboxed: readonly string[], dataDir: string): { plugins: LoadedPlugin[]; harness: ZendeskHarness | null } {
+  const zendesk = plugins.find((p) => p.connector.id === 'zendesk');
+  if (!zendesk || !sandboxed.includes('zendesk') || (zendesk.settings.ZENDESK_APP_PUBLIC_KEY ?? '') !== '') return { plugins: [...plugins], harness: null };
+  const key = zendeskSandboxAppKey(dataDir);
+  const appInstallationId = 1;
+  const harness: ZendeskHarness = {
+    appInstallationId,
+    signFirstLoad: ({ platformAccountId, location, agentId, now }) => {
+      if (!(zendeskPanelLocations as readonly string[]).includes(location)) throw new Error(`not a Zendesk app location: ${location}`);
+      return signZendeskSandboxFirstLoad({ subdomain: platformAccountId, appInstallationId, agentId, location: location as ZendeskPanelLocation, now }, key.privateKeyPem);
+    },
+  };
+  return { plugins: plugins.map((p) => (p === zendesk ? { ...p, settings: { ...p.settings, ZENDESK_APP_PUBLIC_KEY: key.publicKeyPem } } : p)), harness };
 }
 
 export const serveCommand: Command = {
@@ -64,7 +110,8 @@ export const serveCommand: Command = {
           await openQueue.enqueue({ ...job, mode: 'full' });
         },
       });
-      const summaries = createSummaryService({ sql: db.sql, keyring: runtime.keyring, plugins, publicUrl: config.publicUrl, log });
+      const sidebar = zendeskSandboxPanel(plugins, runtime.sandboxes.map((s) => s.pluginId), config.dataDir);
+      const summaries = createSummaryService({ sql: db.sql, keyring: runtime.keyring, plugins: sidebar.plugins, publicUrl: config.publicUrl, log });
       const ledger = createLedgerService({ sql: db.sql, ...ledgerOptionsFrom(config) });
       server = await startServer(
         {
@@ -72,6 +119,9 @@ export const serveCommand: Command = {
           installs,
           summaries,
           ledger,
+          frameSessionKey: frameSessionKeyFrom(config.encryptionKey),
+          frameHosts: frameHostsFor(plugins),
+          ...(sidebar.harness ? { zendeskHarness: sidebar.harness } : {}),
           triggers: createTriggerService(db.sql, { allowPrivateWebhooks: config.allowPrivateWebhooks }),
           identity: (tenantId) => identityOverview(db.sql, tenantId),
           syncStreams: async (tenantId) => (await listSyncStatus(db.sql, tenantId)).map((row) => syncStreamView(plugins, row)),
@@ -81,7 +131,7 @@ export const serveCommand: Command = {
       );
       // Sandboxes start afresh each run: install them (new tokens) before a worker resumes their syncs.
       if (defaultTenant && runtime.sandboxes.length > 0) {
-        await installSandboxes({ started: runtime.sandboxes, installs, tenantId: defaultTenant.id, publicUrl: config.publicUrl, log });
+        await installSandboxes({ started: runtime.sandboxes, plugins, installs, tenantId: defaultTenant.id, publicUrl: config.publicUrl, log });
       }
       if (config.inlineWorker && values['no-worker'] !== true) {
         worker = await startSyncWorker({ engine: runtime.sync.engine, queue, sql: db.sql, log, concurrency: config.syncConcurrency });

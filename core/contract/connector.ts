@@ -251,6 +251,11 @@ export interface WebhookContribution {
   readonly verify: (request: InboundRequest, settings: PluginSettings, now: Date) => void;
   /** Parse a verified body (validated inside) into refresh hints. */
   readonly parse: (request: InboundRequest) => readonly RefreshHint[];
+  /**
+   * Query parameters the endpoint URL configured at the platform must carry for one account, when
+   * the payload alone does not say which account it is for (Zendesk: `subdomain`).
+   */
+  readonly endpointQuery?: (platformAccountId: string) => Readonly<Record<string, string>>;
 }
 
 /**

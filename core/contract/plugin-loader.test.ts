@@ -54,9 +54,9 @@ describe('plugin loader', () => {
     ]);
   });
 
-  it('loads the root manifest: the HubSpot plugin, its connector agreeing with its manifest entry', async () => {
+  it('loads the root manifest: the HubSpot and Zendesk plugins, each connector agreeing with its manifest entry', async () => {
     const plugins = await loadPlugins(fileURLToPath(new URL('../../plugin.manifest.json', import.meta.url)), {});
-    expect(plugins.map((p) => [p.connector.id, p.connector.streams.length, p.settingStates.filter((s) => s.state === 'default').length])).toEqual([['hubspot', 9, 3]]);
+    expect(plugins.map((p) => [p.connector.id, p.connector.streams.length, p.settingStates.filter((s) => s.state === 'default').length])).toEqual([['hubspot', 9, 3], ['zendesk', 4, 1]]);
   });
 
   it('gives the union of frame ancestors for the panel CSP, once each and sorted', async () => {

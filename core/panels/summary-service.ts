@@ -4,6 +4,7 @@
  * access is appended to the tenant's ledger (`panel.viewed`: which platform user saw whose summary).
  */
 import type { LoadedPlugin, Logger, InboundRequest, PanelSubject } from '../contract/index.ts';
+import type { SubjectRef } from '../model/index.ts';
 import { LedgerlineError } from '../errors/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import { appendEntries } from '../ledger/ledger.ts';
@@ -31,6 +32,26 @@ export interface Previewable {
 
 const driverTypes = new Set(['deal', 'ticket']);
 
+/**
+ * What a framed panel's verified first load grants (see `openFrameSession`): reads of this
+ * installation's summaries on behalf of this platform user, from this host location.
+ */
+export interface FrameSessionGrant {
+  readonly tenantId: string;
+  readonly installationId: string;
+  readonly plugin: string;
+  readonly location: string;
+  readonly platformAccountId: string;
+  readonly platformUserId: string | null;
+}
+
+export interface FrameSummaryOptions {
+  /** The period counts and RFM cover; the summary's default (the last 365 days) when omitted. */
+  readonly period?: { readonly from: Date; readonly to: Date };
+  /** Timeline length (the summary's default when omitted). */
+  readonly limit?: number;
+}
+
 export function createSummaryService(options: SummaryServiceOptions) {
   const now = (): Date => options.now?.() ?? new Date();
 
@@ -45,7 +66,7 @@ export function createSummaryService(options: SummaryServiceOptions) {
     return `/tenants/${encodeURIComponent(slug)}/installations/${encodeURIComponent(installationId)}/summaries/${kind}/${encodeURIComponent(subject.objectType)}/${encodeURIComponent(subject.externalId)}`;
   }
 
-  async function summarize(tenantId: string, installationId: string, subject: PanelSubject): Promise<AccountSummary> {
+  async function summarize(tenantId: string, installationId: string, subject: PanelSubject, extra: FrameSummaryOptions = {}): Promise<AccountSummary> {
     const slug = await tenantSlug(tenantId);
     return buildSummary(options.sql, options.keyring, {
       tenantId,
@@ -53,7 +74,27 @@ export function createSummaryService(options: SummaryServiceOptions) {
       subject,
       now: now(),
       reportUrl: `${options.publicUrl}${previewPath(slug, installationId, subject)}`,
+      ...(extra.period ? { period: extra.period } : {}),
+      ...(extra.limit !== undefined ? { limit: extra.limit } : {}),
     });
+  }
+
+  /** The one active installation of a platform account, as panels find it. */
+  async function activeInstallation(pluginId: string, platformAccountId: string): Promise<{ id: string; tenant_id: string }> {
+    const installations = await options.sql.query<{ id: string; tenant_id: string }>(
+      `select id, tenant_id from installation where platform = $1 and platform_account_id = $2 and status = 'active'`,
+      [pluginId, platformAccountId],
+    );
+    const [installation] = installations;
+    if (!installation) throw new LedgerlineError('LL_NOT_FOUND', `${pluginId} account ${platformAccountId} has no active Ledgerline installation`);
+    if (installations.length > 1) {
+      throw new LedgerlineError('LL_CONFLICT', `${pluginId} account ${platformAccountId} is installed in ${installations.length} tenants; uninstall it from all but one`);
+    }
+    return installation;
+  }
+
+  async function appendPanelEntry(tenantId: string, kind: 'panel.viewed' | 'panel.session_opened', body: Record<string, unknown>): Promise<void> {
+    await options.sql.transaction((tx) => appendEntries((sql, params) => tx.query(sql, params), tenantId, [{ kind, body }]));
   }
 
   return {
@@ -80,6 +121,63 @@ export function createSummaryService(options: SummaryServiceOptions) {
         { plugin: pluginId, tenant: installation.tenant_id, installation: installation.id, platformUser: verified.userId, subject: verified.subject },
         'summary served to a panel',
       );
+      return summary;
+    },
+
+    /**
+     * A framed panel's first load (Zendesk's signed POST): verified by its plugin, for one of the
+     * plugin's frame locations, mapped to the account's active installation like `forPanel`, and
+     * recorded on the ledger (`panel.session_opened`: which platform user opened which location).
+     * Nothing is recorded when verification fails.
+     */
+    async openFrameSession(pluginId: string, location: string, request: InboundRequest): Promise<FrameSessionGrant> {
+      const plugin = options.plugins.find((p) => p.connector.id === pluginId);
+      const panel = plugin?.connector.panel;
+      if (!plugin || !panel) throw new LedgerlineError('LL_NOT_FOUND', `plugin '${pluginId}' has no panel`);
+      if (!panel.locations.some((l) => l.host === location && l.render === 'frame')) {
+        throw new LedgerlineError('LL_NOT_FOUND', `plugin '${pluginId}' has no framed panel at '${location}'`);
+      }
+      const verified = await panel.verify(request, plugin.settings, now());
+      const installation = await activeInstallation(pluginId, verified.platformAccountId);
+      const grant: FrameSessionGrant = {
+        tenantId: installation.tenant_id,
+        installationId: installation.id,
+        plugin: pluginId,
+        location,
+        platformAccountId: verified.platformAccountId,
+        platformUserId: verified.userId,
+      };
+      await appendPanelEntry(grant.tenantId, 'panel.session_opened', {
+        plugin: pluginId,
+        location,
+        installationId: grant.installationId,
+        platformAccountId: grant.platformAccountId,
+        platformUserId: grant.platformUserId,
+      });
+      options.log.info({ plugin: pluginId, location, tenant: grant.tenantId, installation: grant.installationId, platformUser: grant.platformUserId }, 'panel session opened');
+      return grant;
+    },
+
+    /**
+     * The summary a framed panel asks for within its session: the installation must still be the
+     * account's active one in that tenant; the access is recorded like `forPanel`'s (`panel.viewed`).
+     */
+    async forFrameSession(grant: FrameSessionGrant, subject: SubjectRef, summaryOptions: FrameSummaryOptions = {}): Promise<AccountSummary> {
+      const [installation] = await options.sql.query<{ id: string }>(
+        `select id from installation where id = $1 and tenant_id = $2 and platform = $3 and platform_account_id = $4 and status = 'active'`,
+        [grant.installationId, grant.tenantId, grant.plugin, grant.platformAccountId],
+      );
+      if (!installation) throw new LedgerlineError('LL_FORBIDDEN', `the ${grant.plugin} installation of this panel session is no longer active`);
+      const summary = await summarize(grant.tenantId, grant.installationId, subject, summaryOptions);
+      await appendPanelEntry(grant.tenantId, 'panel.viewed', {
+        plugin: grant.plugin,
+        location: grant.location,
+        installationId: grant.installationId,
+        platformAccountId: grant.platformAccountId,
+        platformUserId: grant.platformUserId,
+        subject: { ...subject },
+      });
+      options.log.info({ plugin: grant.plugin, tenant: grant.tenantId, installation: grant.installationId, platformUser: grant.platformUserId, subject }, 'summary served to a framed panel');
       return summary;
     },
 

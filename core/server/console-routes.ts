@@ -14,6 +14,7 @@ import { issueCsrfToken, verifyCsrf } from './csrf-protection.ts';
 import { renderErrorsAsHtml } from './error-responses.ts';
 import { parseRequest } from './request-validation.ts';
 import { encryptionKeyNote, settingsOverview } from './settings-overview.ts';
+import { zendeskHarnessHref } from './zendesk-harness-routes.ts';
 import type { InstallationSummary, ServerDeps, TenantSummary } from './server-deps.ts';
 
 /** "2026-11-22 16:37 UTC": unambiguous for admins in any time zone. */
@@ -87,6 +88,7 @@ export function consoleRoutes(deps: ServerDeps): Router {
       events,
       previewables,
       previewBase: `${installationHref(tenant, installation)}/summaries`,
+      harnessHref: (p: { objectType: string; externalId: string }) => zendeskHarnessHref(deps, installationHref(tenant, installation), installation.platform, p.objectType, p.externalId),
       title: `${installation.accountName ?? installation.platformAccountId} · ${installation.platform}`,
       tenant,
       installation,
@@ -126,6 +128,7 @@ export function consoleRoutes(deps: ServerDeps): Router {
       kind: query.kind ?? null,
       installationHref: installationHref(tenant, installation),
       installationLabel: `${installation.accountName ?? installation.platformAccountId} · ${installation.platform}`,
+      harnessHref: zendeskHarnessHref(deps, installationHref(tenant, installation), installation.platform, summary.subject.source.objectType, summary.subject.source.externalId),
       money: (m: { value: string; currency: string }) => formatMoney(m),
     });
   });

@@ -16,10 +16,13 @@ import { consoleLocals, consoleRoutes } from './console-routes.ts';
 import { errorHandler, notFoundHandler } from './error-responses.ts';
 import { healthRoutes } from './health-routes.ts';
 import { installRoutes } from './install-routes.ts';
+import { loadFrameAssets } from './frame-assets.ts';
+import { framePanelRoutes } from './frame-panel-routes.ts';
 import { panelJsonRoutes } from './panel-routes.ts';
+import { zendeskHarnessRoutes } from './zendesk-harness-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { labelRoute, observeRequests, routesMountedAt } from './request-observer.ts';
-import { panelSecurityHeaders, strictSecurityHeaders } from './security-headers.ts';
+import { frameAncestorList, panelSecurityHeaders, strictSecurityHeaders } from './security-headers.ts';
 import type { ServerDeps } from './server-deps.ts';
 
 const viewsDir = fileURLToPath(new URL('./views/', import.meta.url));
@@ -67,15 +70,21 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Express {
     express.static(publicDir, { maxAge: '365d', immutable: true, index: false, fallthrough: true }),
   );
 
-  app.use('/panels', routesMountedAt('/panels'), panelSecurityHeaders(deps.frameAncestors, { https }));
+  const assets = loadFrameAssets();
+  // The sandbox's Zendesk harness frames the sidebar from the console itself.
+  const panelFrameAncestors = deps.zendeskHarness ? frameAncestorList([...deps.frameAncestors, new URL(deps.config.publicUrl).origin]) : deps.frameAncestors;
+  app.use('/panels', routesMountedAt('/panels'), panelSecurityHeaders(panelFrameAncestors, { https }));
   if (deps.panels !== undefined) app.use('/panels', deps.panels);
+  app.use('/panels', assets.routes());
   app.use('/panels', panelJsonRoutes(deps));
+  app.use('/panels', framePanelRoutes(deps, assets, panelFrameAncestors));
 
   app.use(webhookRoutes(deps));
   app.use(apiRoutes(deps, { bodyLimit: options.jsonBodyLimit ?? '100kb' }));
   app.use(loginRoutes(deps.config));
   app.use(installRoutes(deps));
   app.use(consoleRoutes(deps));
+  app.use(zendeskHarnessRoutes(deps, assets));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));

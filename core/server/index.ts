@@ -7,11 +7,14 @@ export type { AppOptions } from './create-app.ts';
 export { startServer } from './start-server.ts';
 export type { ListenOptions, RunningServer } from './start-server.ts';
 export { panelSecurityHeaders, frameAncestorList } from './security-headers.ts';
+export { frameSessionKeyFrom } from './frame-session.ts';
 export { apiPrefix } from './api-routes.ts';
 export { storeBackedDeps } from './store-backed-deps.ts';
 export type { StoreBackedDepsOptions } from './store-backed-deps.ts';
 export { InMemoryInstallations, InMemoryTenants, ScriptedReadiness } from './in-memory-directories.ts';
 export type {
+  FrameHost,
+  FrameLocation,
   InstallationDirectory,
   InstallationStatus,
   InstallationSummary,
@@ -23,4 +26,5 @@ export type {
   ServerDeps,
   TenantDirectory,
   TenantSummary,
+  ZendeskHarness,
 } from './server-deps.ts';

@@ -1,6 +1,6 @@
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { frameAncestorList } from './security-headers.ts';
+import { frameAncestorList, originAllowedBy } from './security-headers.ts';
 import { startTestServer } from './server-test-harness.ts';
 import type { TestServer } from './server-test-harness.ts';
 
@@ -83,5 +83,22 @@ describe('frameAncestorList', () => {
       'https://a.example.com:8443',
       'http://localhost:3001',
     ]);
+  });
+});
+
+describe('originAllowedBy (the SDK origin a framed panel accepts)', () => {
+  const sources = ['https://*.zendesk.com', 'http://127.0.0.1:4100'];
+
+  it('allows what the CSP host sources allow: any subdomain under a wildcard, an exact origin with its port', () => {
+    expect(originAllowedBy('https://acme.zendesk.com', sources)).toBe(true);
+    expect(originAllowedBy('https://eu.acme.zendesk.com', sources)).toBe(true);
+    expect(originAllowedBy('http://127.0.0.1:4100', sources)).toBe(true);
+  });
+
+  it('refuses the bare wildcard domain, another scheme or port, look-alike hosts and anything that is not an origin', () => {
+    for (const origin of ['https://zendesk.com', 'http://acme.zendesk.com', 'https://acme.zendesk.com:8443', 'https://acme.zendesk.com.evil.example', 'https://evilzendesk.com', 'http://127.0.0.1:4101', 'https://acme.zendesk.com/path', 'null', '']) {
+      expect(originAllowedBy(origin, sources), origin).toBe(false);
+    }
+    expect(originAllowedBy('https://acme.zendesk.com', [])).toBe(false);
   });
 });

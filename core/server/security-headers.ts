@@ -66,3 +66,27 @@ export function panelSecurityHeaders(frameAncestors: readonly string[], options:
     referrerPolicy: { policy: 'same-origin' },
   });
 }
+
+/**
+ * Whether a browser origin is one a CSP host source in `sources` allows (`https://*.zendesk.com`
+ * allows `https://acme.zendesk.com`, not `https://zendesk.com`): framed pages use it to refuse a
+ * host origin their CSP would not let frame them anyway.
+ */
+export function originAllowedBy(origin: string, sources: readonly string[]): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.origin !== origin) return false;
+  return sources.some((source) => {
+    const match = /^(https?):\/\/(\*\.)?([^:/]+)(?::(\d{1,5}))?$/i.exec(source);
+    if (!match) return false;
+    const [, scheme = '', wildcard, host = '', port] = match;
+    if (`${scheme.toLowerCase()}:` !== url.protocol) return false;
+    if ((port ?? '') !== url.port) return false;
+    const hostname = url.hostname.toLowerCase();
+    return wildcard ? hostname.endsWith(`.${host.toLowerCase()}`) : hostname === host.toLowerCase();
+  });
+}

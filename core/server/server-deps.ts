@@ -8,6 +8,8 @@ import type { LedgerService } from '../ledger/ledger-service.ts';
 import type { Router } from 'express';
 import type { InboundRequest, PanelSubject } from '../contract/index.ts';
 import type { AccountSummary } from '../panels/summary-schema.ts';
+import type { FrameSessionGrant, FrameSummaryOptions } from '../panels/summary-service.ts';
+import type { SubjectRef } from '../model/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Registry } from '../metrics/index.ts';
@@ -126,6 +128,32 @@ export interface ServerDeps {
   readonly ledger?: LedgerService;
   /** How long /readyz waits for the database before calling it down. */
   readonly readinessTimeoutMs?: number;
+  /** HMAC key of framed panels' short sessions (frameSessionKeyFrom(encryption key)); no framed panels without it. */
+  readonly frameSessionKey?: Buffer;
+  /** Per plugin id: how its framed panel pages talk to their host (the plugin's panel module says). */
+  readonly frameHosts?: Readonly<Record<string, FrameHost>>;
+  /** Sandbox only: plays Zendesk for the console's sidebar harness (signs first loads with the sandbox app key). */
+  readonly zendeskHarness?: ZendeskHarness;
+}
+
+/** What a framed panel page asks its host for at one location, and which synced record the answer names. */
+export interface FrameLocation {
+  readonly contextPath: string;
+  readonly subject: { readonly kind: 'person' | 'account'; readonly objectType: string };
+}
+
+export interface FrameHost {
+  /** The host's SDK the page loads: 'zaf', the Zendesk Apps framework's (served from /panels/assets/zaf-sdk.js). */
+  readonly sdk: 'zaf';
+  readonly displayName: string;
+  readonly locations: Readonly<Record<string, FrameLocation>>;
+}
+
+export interface ZendeskHarness {
+  /** Zendesk's id of the app installation the harness plays (the token's `aud`, the SDK's metadata). */
+  readonly appInstallationId: number;
+  /** The token Zendesk would POST with the first load of `location` for an agent of the account (the subdomain). */
+  signFirstLoad(input: { readonly platformAccountId: string; readonly location: string; readonly agentId: string | null; readonly now: Date }): string;
 }
 
 export interface InstallFlow {
@@ -149,4 +177,8 @@ export interface SummaryService {
   forPanel(pluginId: string, request: InboundRequest): Promise<AccountSummary>;
   preview(tenantId: string, installationId: string, subject: PanelSubject, options?: { kind?: string }): Promise<AccountSummary>;
   previewables(tenantId: string, installationId: string): Promise<readonly PreviewableSubject[]>;
+  /** Verifies a framed panel's first load (plugin, frame location), records it, and says what the session may read. */
+  openFrameSession(pluginId: string, location: string, request: InboundRequest): Promise<FrameSessionGrant>;
+  /** A summary within a framed panel's session; recorded as `panel.viewed`. */
+  forFrameSession(grant: FrameSessionGrant, subject: SubjectRef, options?: FrameSummaryOptions): Promise<AccountSummary>;
 }

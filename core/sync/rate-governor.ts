@@ -6,10 +6,12 @@
  *
  * A platform limit "capacity per perMs" is a window (HubSpot's 110 / 10 s is rolling). A plain
  * token bucket of that capacity would allow twice the capacity inside one window, so each bucket
- * bursts only `burstFraction` of the capacity and refills the rest across the window: no window of
- * perMs ever sees more than `capacity` requests. The default burst is 2% of the capacity (at least
- * one request): HubSpot's 110 / 10 s then sustains 108 per window, 98% of the documented ceiling,
- * where a 10% burst would cap a long backfill at 90%.
+ * bursts only `burstFraction` of the capacity (at least one request) and refills
+ * `capacity − burst + ½` tokens per window: a window of perMs, open or closed, then holds at most
+ * burst + ⌊capacity − burst + ½⌋ = capacity requests, and the half token keeps half a request's
+ * spacing between the capacity-th and the next as a margin for clock jitter. The default burst is
+ * 2%: HubSpot's 110 / 10 s sustains 108.5 per window (98.6%), and a small limit such as Zendesk's
+ * 10 exports a minute (burst 1) sustains 9.5 (95%) — a whole token of margin would cap it at 90%.
  *
  * `timeScale` (default 1) divides every window, reset, Retry-After and backoff: a sandbox that runs
  * its rate-limit clock N times faster reports platform-time values (Retry-After: 10 means 10
@@ -156,7 +158,7 @@ export function createRateGovernor(options: RateGovernorOptions): RateGovernor {
   function tokenBucket(capacity: number, windowMs: number): { capacity: number; perMs: number } {
     const scaledWindow = windowMs / timeScale;
     const burst = Math.min(capacity, Math.max(1, Math.round(capacity * burstFraction)));
-    const refillPerWindow = Math.max(1, capacity - burst);
+    const refillPerWindow = Math.max(0.5, capacity - burst + 0.5);
     return { capacity: burst, perMs: (scaledWindow * burst) / refillPerWindow };
   }
 

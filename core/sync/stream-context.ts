@@ -59,6 +59,8 @@ export function createStreamContextFactory(options: StreamContextOptions) {
         }
         return openTokens(options.encryptionKey, owner, row.sealed_tokens);
       },
+      // The refresh journal seals exactly as the installation's tokens are sealed.
+      journal: { seal: (tokens) => sealTokens(options.encryptionKey, owner, tokens), open: (sealed) => openTokens(options.encryptionKey, owner, sealed) },
       save: async (tokens: TokenSet): Promise<void> => {
         await options.sql.query(`update installation set sealed_tokens = $3, token_expires_at = $4, updated_at = now() where id = $1 and tenant_id = $2`, [
           installation.id,

@@ -12,6 +12,7 @@ import { Migration20261123000600_triggers } from './Migration20261123000600_trig
 import { Migration20261202000700_privacy } from './Migration20261202000700_privacy.ts';
 import { Migration20261202000800_ledger_archive } from './Migration20261202000800_ledger_archive.ts';
 import { Migration20261202000900_identity_keys } from './Migration20261202000900_identity_keys.ts';
+import { Migration20261202001000_token_journal } from './Migration20261202001000_token_journal.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -24,4 +25,5 @@ export const migrations = [
   { name: 'Migration20261202000700_privacy', class: Migration20261202000700_privacy },
   { name: 'Migration20261202000800_ledger_archive', class: Migration20261202000800_ledger_archive },
   { name: 'Migration20261202000900_identity_keys', class: Migration20261202000900_identity_keys },
+  { name: 'Migration20261202001000_token_journal', class: Migration20261202001000_token_journal },
 ];

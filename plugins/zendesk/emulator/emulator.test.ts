@@ -261,6 +261,7 @@ describe('Zendesk emulator', () => {
     const expected = createHmac('sha256', 'test-signing-secret').update(timestamp + body).digest('base64');
     expect(headers['x-zendesk-webhook-signature']).toBe(expected);
     expect(createHmac('sha256', 'another-secret').update(timestamp + body).digest('base64')).not.toBe(expected);
+    expect(headers['x-zendesk-account-id']).toBe(String(e.accountId));
     expect(headers['x-zendesk-webhook-id']).toBeTruthy();
     expect(headers['x-zendesk-webhook-invocation-id']).toBeTruthy();
     expect(JSON.parse(body)).toMatchObject({
@@ -376,6 +377,17 @@ describe('Zendesk emulator', () => {
     expect(comments[0]!.body).toBe(e.account.ticket(3)!.description);
   });
 
+  it('shows up to 100 tickets at once with show_many, leaving out deleted and unknown ids', async () => {
+    const e = await emulator();
+    const { access_token } = await connect(e);
+    const many = await get<{ tickets: ZendeskTicket[] }>(e, access_token, '/api/v2/tickets/show_many.json?ids=1,7,2,999');
+    expect(many.status).toBe(200);
+    // Ticket 7 is deleted and 999 does not exist in the demo account.
+    expect(many.body.tickets).toEqual([e.account.ticket(1), e.account.ticket(2)]);
+    const tooMany = Array.from({ length: 101 }, (_, i) => i + 1).join(',');
+    expect((await get(e, access_token, `/api/v2/tickets/show_many.json?ids=${tooMany}`)).status).toBe(400);
+  });
+
   it('generates the same account from the same seed and another from a different seed', () => {
     const anchorMs = Date.UTC(2026, 9, 1, 12);
     const dump = (seed: number) => {
@@ -410,6 +422,7 @@ describe('Zendesk emulator', () => {
     const sandbox = await module.start({ scale: 'demo', timeScale: 2 });
     try {
       expect(sandbox.settings).toEqual({
+        ZENDESK_API_BASE_URL: sandbox.url,
         ZENDESK_BASE_URL: sandbox.url,
         ZENDESK_SUBDOMAIN: 'ledgerline-sandbox',
         ZENDESK_CLIENT_ID: 'll-sandbox-zendesk-client',

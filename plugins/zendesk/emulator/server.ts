@@ -11,7 +11,7 @@
  *   `invalid_token`.
  * - Incremental exports (exports.ts): tickets and users cursor-based, organizations and ticket
  *   events (with `include=comment_events`) time-based; the last minute is never exported.
- * - Reads: /users/me, /users/{id}, /organizations/{id}, /tickets/{id}, /tickets/{id}/audits and
+ * - Reads: /users/me, /users/{id}, /organizations/{id}, /tickets/{id}, /tickets/show_many, /tickets/{id}/audits and
  *   /comments (offset pagination, or cursor pagination with `page[size]`), /deleted_tickets,
  *   /account/settings.
  * - Limits: the plan's requests per minute (default 700) on every API call, with `X-Rate-Limit`,
@@ -307,6 +307,12 @@ export async function start(options: ZendeskEmulatorOptions = {}): Promise<Runni
       if (!organization) throw apiError(404, 'RecordNotFound', 'Not found');
       return ok({ organization });
     }
+    if (path === '/api/v2/tickets/show_many') {
+      // https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#show-multiple-tickets: up to 100 ids; unknown and deleted ones are left out.
+      const ids = (url.searchParams.get('ids') ?? '').split(',').filter((id) => id !== '');
+      if (ids.length === 0 || ids.length > 100 || ids.some((id) => !/^\d+$/.test(id))) throw apiError(400, 'InvalidValue', 'ids must be a comma-separated list of at most 100 ticket ids');
+      return ok({ tickets: ids.map((id) => account.ticket(Number(id))).filter((t): t is ZendeskTicket => t !== null && t.status !== 'deleted') });
+    }
     if ((m = /^\/api\/v2\/tickets\/(\d+)$/.exec(path))) return ok({ ticket: ticketOr404(Number(m[1])) });
     if ((m = /^\/api\/v2\/tickets\/(\d+)\/(audits|comments)$/.exec(path))) {
       const id = Number(m[1]);
@@ -405,6 +411,8 @@ export async function start(options: ZendeskEmulatorOptions = {}): Promise<Runni
   return {
     url: baseUrl,
     settings: {
+      // The plugin's setting that replaces https://{subdomain}.zendesk.com; ZENDESK_BASE_URL is the same URL under its earlier name.
+      ZENDESK_API_BASE_URL: baseUrl,
       ZENDESK_BASE_URL: baseUrl,
       ZENDESK_SUBDOMAIN: account.subdomain,
       ZENDESK_CLIENT_ID: clientId,

@@ -8,7 +8,8 @@
  * - Signature (https://developer.zendesk.com/documentation/webhooks/verifying/):
  *   `X-Zendesk-Webhook-Signature` = base64(HMAC-SHA256(signing secret, timestamp + raw body)),
  *   `X-Zendesk-Webhook-Signature-Timestamp` the ISO-8601 timestamp signed, plus
- *   `X-Zendesk-Webhook-Id` and `X-Zendesk-Webhook-Invocation-Id`.
+ *   `X-Zendesk-Account-Id`, `X-Zendesk-Webhook-Id` and `X-Zendesk-Webhook-Invocation-Id`
+ *   (https://developer.zendesk.com/documentation/webhooks/anatomy-of-a-webhook-request/).
  * - A failed attempt (any non-2xx answer, a network error, or no answer within Zendesk's 12 s) is
  *   retried three times, quickly; each attempt is signed afresh, the invocation id stays.
  *   Deliveries go out one at a time, in order.
@@ -90,6 +91,7 @@ export class WebhookSender {
           headers: {
             'content-type': 'application/json; charset=utf-8',
             'user-agent': 'Zendesk Webhook',
+            'x-zendesk-account-id': String(this.accountId),
             'x-zendesk-webhook-id': webhookId,
             'x-zendesk-webhook-invocation-id': invocation,
             'x-zendesk-webhook-signature': zendeskWebhookSignature(target.secret, timestamp, body),
