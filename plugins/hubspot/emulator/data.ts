@@ -3,6 +3,7 @@
  * instead of stored, so 100,000 contacts and 200,000 engagements cost a few sorted index arrays.
  * Changes made while it runs (updates, archives, merges, new engagements) live in an overlay.
  */
+import { companySuffix, companyWords, firstNames, lastNames, pick, random } from '../../../core/sandbox/index.ts';
 
 export const objectTypes = ['contacts', 'companies', 'deals', 'tickets', 'calls', 'emails', 'meetings', 'notes', 'tasks'] as const;
 export type ObjectType = (typeof objectTypes)[number];
@@ -31,30 +32,6 @@ export interface CrmObject {
   associations: Partial<Record<ObjectType, string[]>>;
 }
 
-/** A small, fast, seedable PRNG (mulberry32) over a 32-bit hash of the inputs. */
-function random(seed: number, ...keys: (string | number)[]): () => number {
-  let h = seed >>> 0;
-  for (const key of keys) {
-    const text = String(key);
-    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 2654435761) >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 2246822507) >>> 0;
-  }
-  let a = h || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <T>(r: () => number, items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
-
-const firstNames = ['Ada', 'Bruno', 'Chiara', 'Dmitri', 'Elena', 'Farid', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kaito', 'Lena', 'Mateo', 'Nora', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tara', 'Umar', 'Vera', 'Wen', 'Yara', 'Zoe'];
-const lastNames = ['Almeida', 'Becker', 'Castillo', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Hansen', 'Ivanova', 'Jensen', 'Kowalski', 'Lindqvist', 'Moreau', 'Novak', 'Okafor', 'Petrov', 'Rossi', 'Schmidt', 'Tanaka', 'Urban', 'Vargas', 'Weber', 'Yilmaz', 'Zimmer'];
-const companyWords = ['Acme', 'Birch', 'Cobalt', 'Delta', 'Ember', 'Fjord', 'Granite', 'Harbor', 'Ion', 'Juniper', 'Kestrel', 'Lumen', 'Meridian', 'Nimbus', 'Orchid', 'Pinnacle'];
-const companySuffix = ['Logistics', 'Foods', 'Labs', 'Retail', 'Health', 'Energy', 'Studios', 'Systems'];
 const countries = [['Germany', '+49'], ['Spain', '+34'], ['United States', '+1'], ['France', '+33'], ['Netherlands', '+31'], ['United Kingdom', '+44']] as const;
 const industries = ['COMPUTER_SOFTWARE', 'RETAIL', 'LOGISTICS_AND_SUPPLY_CHAIN', 'FOOD_BEVERAGES', 'HOSPITAL_HEALTH_CARE', 'RENEWABLES_ENVIRONMENT'];
 

@@ -14,6 +14,7 @@
  * (`active: false`, new `updated_at`) and each of its tickets gets a requester change in its
  * events and audits.
  */
+import { companySuffix, companyWords, firstNames, lastNames, pick, random } from '../../../core/sandbox/index.ts';
 import { RecordIndex, sortRecords, type SortedRecords } from './record-index.ts';
 import {
   HistoryBuilder, applyStep, emptyState, eventKey, iso, maxStepsPerTicket, type Channel, type StepComment, type TicketState, type TicketStep,
@@ -68,30 +69,6 @@ export function userIdForPerson(shape: AccountShape, index: number): number {
   return userIdBase + staffFor(shape.users) + ordinal;
 }
 
-/** A small, fast, seedable PRNG (mulberry32) over a 32-bit hash of the inputs. */
-function random(seed: number, ...keys: (string | number)[]): () => number {
-  let h = seed >>> 0;
-  for (const key of keys) {
-    const text = String(key);
-    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 2654435761) >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 2246822507) >>> 0;
-  }
-  let a = h || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <T>(r: () => number, items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
-
-const firstNames = ['Ada', 'Bruno', 'Chiara', 'Dmitri', 'Elena', 'Farid', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kaito', 'Lena', 'Mateo', 'Nora', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tara', 'Umar', 'Vera', 'Wen', 'Yara', 'Zoe'];
-const lastNames = ['Almeida', 'Becker', 'Castillo', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Hansen', 'Ivanova', 'Jensen', 'Kowalski', 'Lindqvist', 'Moreau', 'Novak', 'Okafor', 'Petrov', 'Rossi', 'Schmidt', 'Tanaka', 'Urban', 'Vargas', 'Weber', 'Yilmaz', 'Zimmer'];
-const companyWords = ['Acme', 'Birch', 'Cobalt', 'Delta', 'Ember', 'Fjord', 'Granite', 'Harbor', 'Ion', 'Juniper', 'Kestrel', 'Lumen', 'Meridian', 'Nimbus', 'Orchid', 'Pinnacle'];
-const companySuffix = ['Logistics', 'Foods', 'Labs', 'Retail', 'Health', 'Energy', 'Studios', 'Systems'];
 const zones = [['Berlin', 'Europe/Berlin', 'de', 8], ['Madrid', 'Europe/Madrid', 'es', 2], ['Eastern Time (US & Canada)', 'America/New_York', 'en-US', 1], ['Paris', 'Europe/Paris', 'fr', 16], ['Amsterdam', 'Europe/Amsterdam', 'nl', 9], ['London', 'Europe/London', 'en-GB', 1176]] as const;
 const topics = [
   { subject: 'Cannot log in to the dashboard', description: 'Since this morning the login page says my password is wrong, but the reset email never arrives.', reply: 'Sorry about that. I have resent the reset link; could you check your spam folder?', solution: 'The reset emails were blocked by a filter on our side. It is fixed now.', reopen: 'I still cannot log in, the new link has expired already.' },

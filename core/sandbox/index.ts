@@ -1,0 +1,1 @@
+export { companySuffix, companyWords, firstNames, lastNames, pick, random } from './seeded-data.ts';
