@@ -270,6 +270,9 @@ export function createTokenKeeper(options: TokenKeeperOptions): TokenKeeper {
     const replaces = refreshTokenHash(refreshToken);
     const deadline = clock.now().getTime() + journalGraceMs;
     for (;;) {
+      // Keep the lease while waiting, so the stalled process cannot take it and adopt its own entry
+      // under us (we would then wait for an entry that was already adopted and cleared).
+      if ((await options.sql(extendLeaseSql, lease)).length === 0) throw new LedgerlineError('LL_CONFLICT', 'token refresh lease lost while waiting for the journal');
       const entry = await readJournal();
       if (entry !== null && entry.replaces === replaces) return entry.tokens;
       if (clock.now().getTime() >= deadline) return null;
