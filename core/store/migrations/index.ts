@@ -13,6 +13,7 @@ import { Migration20261202000700_privacy } from './Migration20261202000700_priva
 import { Migration20261202000800_ledger_archive } from './Migration20261202000800_ledger_archive.ts';
 import { Migration20261202000900_identity_keys } from './Migration20261202000900_identity_keys.ts';
 import { Migration20261202001000_token_journal } from './Migration20261202001000_token_journal.ts';
+import { Migration20261202001100_reports } from './Migration20261202001100_reports.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -26,4 +27,5 @@ export const migrations = [
   { name: 'Migration20261202000800_ledger_archive', class: Migration20261202000800_ledger_archive },
   { name: 'Migration20261202000900_identity_keys', class: Migration20261202000900_identity_keys },
   { name: 'Migration20261202001000_token_journal', class: Migration20261202001000_token_journal },
+  { name: 'Migration20261202001100_reports', class: Migration20261202001100_reports },
 ];
