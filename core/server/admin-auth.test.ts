@@ -94,6 +94,18 @@ describe('console login', () => {
     expect(html).not.toContain('Sign out');
   });
 
+  it('refuses an address after ten wrong tokens with 429 and Retry-After, even with the right token, and sets no session', async () => {
+    server = await startTestServer({ adminToken: testAdminToken });
+    const csrf = await openLoginPage(server.url);
+    for (let i = 0; i < 10; i += 1) {
+      expect((await postForm(`${server.url}/login`, { token: `wrong-${i}`, _csrf: csrf }, { cookie: `ll_csrf=${csrf}` })).status).toBe(401);
+    }
+    const refused = await postForm(`${server.url}/login`, { token: testAdminToken, _csrf: csrf }, { cookie: `ll_csrf=${csrf}` });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(cookieValue(refused.headers.getSetCookie(), 'll_session')).toBeUndefined();
+  });
+
   it('sets an HttpOnly, SameSite=Strict session cookie for the right token and lets the console in', async () => {
     server = await startTestServer({ adminToken: testAdminToken });
     const csrf = await openLoginPage(server.url);

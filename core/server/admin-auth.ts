@@ -10,6 +10,7 @@ import { LedgerlineError } from '../errors/index.ts';
 import { bearerToken, createSessionValue, sessionIsValid, sessionLifetimeMs, tokensMatch } from './admin-token.ts';
 import { csrfField, issueCsrfToken, servedOverHttps, verifyCsrf } from './csrf-protection.ts';
 import { renderErrorsAsHtml } from './error-responses.ts';
+import { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
 import { consoleCookieOptions, readCookie } from './request-cookies.ts';
 import { parseRequest } from './request-validation.ts';
 import type { ServerConfig } from './server-deps.ts';
@@ -59,7 +60,7 @@ export function requireConsoleSession(config: ServerConfig): RequestHandler {
 }
 
 /** GET/POST /login and POST /logout. */
-export function loginRoutes(config: ServerConfig): Router {
+export function loginRoutes(config: ServerConfig, throttle: LoginThrottle = createLoginThrottle()): Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '4kb' });
   const page = [renderErrorsAsHtml, issueCsrfToken(config)];
@@ -75,9 +76,13 @@ export function loginRoutes(config: ServerConfig): Router {
     const next = body.next ?? '/';
     const expected = config.adminToken;
     if (expected === undefined) return res.redirect(303, next);
+    const address = req.socket.remoteAddress ?? 'unknown';
+    throttle.check(address);
     if (!tokensMatch(body.token, expected)) {
+      throttle.failed(address);
       return res.status(401).render('login', { title: 'Sign in', next, failed: true });
     }
+    throttle.succeeded(address);
     const secure = servedOverHttps(req, config);
     res.cookie(sessionCookie, createSessionValue(expected, new Date()), consoleCookieOptions(secure, sessionLifetimeMs));
     res.redirect(303, next);
