@@ -9,6 +9,8 @@ export class Migration20261202001100_reports extends Migration {
   override up(): void {
     // Period aggregations over a whole tenant (reports, the report bench) read by time.
     this.addSql(`create index activity_tenant_time on activity (tenant_id, occurred_at)`);
+    // Identity resolution reads the records changed since its last run.
+    this.addSql(`create index source_record_changed on source_record (tenant_id, last_changed_at)`);
     this.addSql(`create table report_template (
       id uuid primary key default gen_random_uuid(),
       tenant_id uuid not null references tenant (id) on delete cascade,
