@@ -55,6 +55,8 @@ beforeAll(async () => {
     mailFrom: 'Ledgerline <ledgerline@acme.example>',
     maxAttempts: 3,
     retryBaseMs: 1000,
+    // The test's webhook receivers listen on loopback.
+    allowPrivateTargets: true,
   };
 });
 afterAll(async () => {

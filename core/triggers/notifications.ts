@@ -15,12 +15,16 @@ import { appendEntries, type LedgerEntryInput, type LedgerExecutor } from '../le
 import { openActivityFields, type SubjectKeyring } from '../privacy/index.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import { matches, quietMinutesLeft, RuleDefinition, type Channel } from './rules.ts';
+import { postWebhook, type HostResolver } from './webhook-post.ts';
 
 export interface DeliveryOptions {
   /** SMTP transport (nodemailer); without one, e-mail notifications fail with that reason. */
   readonly mail: Transporter | null;
   readonly mailFrom: string;
-  readonly fetch?: typeof fetch;
+  /** Lets webhooks reach internal addresses (LEDGERLINE_ALLOW_PRIVATE_WEBHOOKS); refused otherwise, also after DNS. */
+  readonly allowPrivateTargets?: boolean;
+  /** Resolves webhook host names (the system resolver when omitted). */
+  readonly resolver?: HostResolver;
   readonly maxAttempts?: number;
   readonly retryBaseMs?: number;
 }
@@ -150,14 +154,14 @@ async function send(row: NotificationRow, options: DeliveryOptions, recipients?:
   const body = JSON.stringify({ notificationId: row.id, message: row.message, subject: row.subject });
   const timestamp = String(Date.now());
   const signature = createHmac('sha256', channel.secret).update(`${timestamp}.${body}`).digest('hex');
-  const response = await (options.fetch ?? fetch)(channel.url, {
-    method: 'POST',
+  const status = await postWebhook(channel.url, {
     headers: { 'content-type': 'application/json', 'x-ledgerline-timestamp': timestamp, 'x-ledgerline-signature': `sha256=${signature}` },
     body,
-    signal: AbortSignal.timeout(10_000),
+    timeoutMs: 10_000,
+    allowPrivate: options.allowPrivateTargets ?? false,
+    ...(options.resolver ? { resolver: options.resolver } : {}),
   });
-  await response.arrayBuffer();
-  if (!response.ok) throw new LedgerlineError('LL_UPSTREAM', `the webhook answered HTTP ${response.status}`);
+  if (status < 200 || status > 299) throw new LedgerlineError('LL_UPSTREAM', `the webhook answered HTTP ${status}`);
 }
 
 /** Sends what is due; each outcome is recorded on the notification and on the ledger. */
@@ -264,7 +268,7 @@ export function scheduleNotifications(sql: SqlSession, keyring: SubjectKeyring, 
 }
 
 /** The delivery options from configuration: an SMTP transport when LEDGERLINE_SMTP_URL is set. */
-export async function deliveryOptionsFrom(config: { smtpUrl: string | undefined; mailFrom: string }): Promise<DeliveryOptions> {
+export async function deliveryOptionsFrom(config: { smtpUrl: string | undefined; mailFrom: string; allowPrivateWebhooks?: boolean }): Promise<DeliveryOptions> {
   const nodemailer = await import('nodemailer');
-  return { mail: config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : null, mailFrom: config.mailFrom };
+  return { mail: config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : null, mailFrom: config.mailFrom, allowPrivateTargets: config.allowPrivateWebhooks ?? false };
 }

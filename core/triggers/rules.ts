@@ -82,7 +82,8 @@ export function quietMinutesLeft(quiet: NonNullable<RuleDefinition['quietHours']
  * Why a webhook URL points inside the network Ledgerline runs in (loopback, private, link-local,
  * unique-local addresses, `localhost`), or null. Rules may only send there when the operator allows
  * it (LEDGERLINE_ALLOW_PRIVATE_WEBHOOKS): otherwise anyone who can write a rule could make
- * Ledgerline call internal services. Names are checked as written, not resolved.
+ * Ledgerline call internal services. Names are checked here as written; webhook-post.ts checks the
+ * addresses they resolve to at every delivery.
  */
 export function privateTarget(url: string): string | null {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
