@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { seedAcme, startTestServer, testAdminToken } from './server-test-harness.ts';
+import { loggablePath } from './request-observer.ts';
 import type { TestServer } from './server-test-harness.ts';
 
 const servers: TestServer[] = [];
@@ -55,5 +56,15 @@ describe('request log', () => {
     expect(entry?.durationMs).toEqual(expect.any(Number));
     const all = server.logLines.join('');
     for (const secret of ['leaky-query-secret', testAdminToken, 'leaky-cookie', 'access_token']) expect(all).not.toContain(secret);
+  });
+});
+
+describe('logged paths', () => {
+  it('redact secure report link tokens and long random segments, and keep ids', () => {
+    expect(loggablePath('/reports/links/abc')).toBe('/reports/links/[redacted]');
+    expect(loggablePath('/reports/links/q2V8xYl0n3Hc1vQ9w7Zk5pR4tU6aB8cD0eF2gH4iJ6k')).toBe('/reports/links/[redacted]');
+    expect(loggablePath('/panels/assets/q2V8xYl0n3Hc1vQ9w7Zk5pR4tU6aB8cD0eF2gH4iJ6k.js')).toBe('/panels/assets/[redacted]');
+    expect(loggablePath('/api/v1/tenants/acme/installations/0b6f4c1e-9d7a-4e0b-8a55-3c2f1e0d9b7a')).toBe('/api/v1/tenants/acme/installations/0b6f4c1e-9d7a-4e0b-8a55-3c2f1e0d9b7a');
+    expect(loggablePath('/tenants/acme/reports')).toBe('/tenants/acme/reports');
   });
 });

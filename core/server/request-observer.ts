@@ -31,11 +31,28 @@ export function routesMountedAt(prefix: string): RequestHandler {
   };
 }
 
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The path as logged: a segment that carries a secret (the token of a secure report link, or
+ * anything that looks like a long random token rather than an id) is replaced by `[redacted]`.
+ */
+export function loggablePath(path: string): string {
+  const segments = path.split('/');
+  return segments
+    .map((segment, i) => {
+      const secretByPlace = i >= 3 && segments[i - 2] === 'reports' && segments[i - 1] === 'links';
+      const secretByShape = segment.length >= 32 && /^[A-Za-z0-9_~.%-]+$/.test(segment) && !uuid.test(segment);
+      return secretByPlace || secretByShape ? '[redacted]' : segment;
+    })
+    .join('/');
+}
+
 export function observeRequests(log: Logger, metrics: HttpMetrics): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     // Captured now: routers rewrite req.url while they run.
-    const path = new URL(req.originalUrl, 'http://ledgerline.invalid').pathname;
+    const path = loggablePath(new URL(req.originalUrl, 'http://ledgerline.invalid').pathname);
     let done = false;
     const finish = (aborted: boolean) => {
       if (done) return;
