@@ -11,6 +11,12 @@ export interface ChartFrame {
   readonly height?: number;
   /** Formats values on the axis and in labels (default: en-US grouping). */
   readonly format?: (value: number) => string;
+  /** What an empty chart says, in the reader's language (default: "No data"). */
+  readonly noDataText?: string;
+  /** Formats a pie slice's share of the whole, 0–1 (default: "12.5 %"). */
+  readonly formatShare?: (share: number) => string;
+  /** Draw the title inside the chart (default); off where the page heads the chart itself. */
+  readonly heading?: boolean;
 }
 
 const palette = ['#2563eb', '#16a34a', '#f59e0b', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#ea580c', '#475569'];
@@ -27,8 +33,12 @@ function open(frame: ChartFrame, width: number, height: number): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${title}" font-family="system-ui, sans-serif" font-size="11"><title>${title}</title>`;
 }
 
+function heading(frame: ChartFrame, x: number): string {
+  return frame.heading === false ? '' : `<text x="${x}" y="16" font-size="13" font-weight="600" fill="#0f172a">${escapeXml(frame.title)}</text>`;
+}
+
 function noData(frame: ChartFrame, width: number, height: number): string {
-  return `${open(frame, width, height)}<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="#64748b">No data</text></svg>`;
+  return `${open(frame, width, height)}<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="#64748b">${escapeXml(frame.noDataText ?? 'No data')}</text></svg>`;
 }
 
 /** Round axis bounds and a tick step (1, 2 or 5 × 10^n) covering [min, max], zero included. */
@@ -56,15 +66,36 @@ function plotArea(frame: ChartFrame, width: number, height: number, values: read
   const scale = niceScale(Math.min(...values), Math.max(...values));
   const left = 64;
   const top = 28;
-  const plotWidth = width - left - 16;
+  // Room on the right for half of the last x label, which is centred on the plot's edge.
+  const plotWidth = width - left - 32;
   const plotHeight = height - top - 40;
   const y = (value: number): number => top + plotHeight - ((value - scale.min) / (scale.max - scale.min)) * plotHeight;
-  let axis = `<text x="${left}" y="16" font-size="13" font-weight="600" fill="#0f172a">${escapeXml(frame.title)}</text>`;
+  let axis = heading(frame, left);
   for (let v = scale.min; v <= scale.max + scale.step / 2; v += scale.step) {
     axis += `<line x1="${left}" x2="${left + plotWidth}" y1="${fixed(y(v))}" y2="${fixed(y(v))}" stroke="${v === 0 ? '#94a3b8' : '#e2e8f0'}"/>`;
     axis += `<text x="${left - 6}" y="${fixed(y(v) + 4)}" text-anchor="end" fill="#475569">${escapeXml(format(v))}</text>`;
   }
   return { left, top, width: plotWidth, height: plotHeight, y, axis };
+}
+
+/**
+ * Legend entries side by side, each as wide as its name needs (estimated at 6.5 px a character
+ * of the 11 px font), wrapping onto further 16 px rows below the chart when a row is full.
+ */
+function legendLayout(names: readonly string[], left: number, right: number, top: number): { positions: { x: number; y: number }[]; extraHeight: number } {
+  const positions: { x: number; y: number }[] = [];
+  let x = left;
+  let row = 0;
+  for (const name of names) {
+    const entryWidth = Math.max(80, 14 + [...name].length * 6.5 + 20);
+    if (x > left && x + entryWidth > right) {
+      x = left;
+      row += 1;
+    }
+    positions.push({ x: Math.round(x), y: top + row * 16 });
+    x += entryWidth;
+  }
+  return { positions, extraHeight: row * 16 };
 }
 
 export interface LineSeries {
@@ -81,6 +112,7 @@ export function lineChart(frame: ChartFrame, labels: readonly string[], series: 
   const plot = plotArea(frame, width, height, values);
   const x = (i: number): number => plot.left + (labels.length === 1 ? plot.width / 2 : (i / (labels.length - 1)) * plot.width);
   let body = plot.axis;
+  const legend = legendLayout(series.map((s) => s.name), plot.left, width - 16, height - 14);
   const every = Math.max(1, Math.ceil(labels.length / 12));
   labels.forEach((label, i) => {
     if (i % every === 0) body += `<text x="${fixed(x(i))}" y="${plot.top + plot.height + 16}" text-anchor="middle" fill="#475569">${escapeXml(label)}</text>`;
@@ -90,9 +122,10 @@ export function lineChart(frame: ChartFrame, labels: readonly string[], series: 
     const byLabel = new Map(s.points.map((p) => [p.label, p.value]));
     const points = labels.flatMap((label, i) => (byLabel.has(label) ? [`${fixed(x(i))},${fixed(plot.y(byLabel.get(label)!))}`] : []));
     body += `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.join(' ')}"><title>${escapeXml(s.name)}</title></polyline>`;
-    body += `<rect x="${plot.left + k * 120}" y="${height - 14}" width="10" height="10" fill="${color}"/><text x="${plot.left + k * 120 + 14}" y="${height - 5}" fill="#0f172a">${escapeXml(s.name)}</text>`;
+    const at = legend.positions[k]!;
+    body += `<rect x="${at.x}" y="${at.y}" width="10" height="10" fill="${color}"/><text x="${at.x + 14}" y="${at.y + 9}" fill="#0f172a">${escapeXml(s.name)}</text>`;
   });
-  return `${open(frame, width, height)}${body}</svg>`;
+  return `${open(frame, width, height + legend.extraHeight)}${body}</svg>`;
 }
 
 /** One bar per category; negative values (refunds beyond purchases) hang below the zero line. */
@@ -125,12 +158,12 @@ export function pieChart(frame: ChartFrame, slices: readonly { readonly label: s
   const cx = 120;
   const cy = height / 2 + 8;
   const r = Math.min(100, height / 2 - 20);
-  let body = `<text x="12" y="16" font-size="13" font-weight="600" fill="#0f172a">${escapeXml(frame.title)}</text>`;
+  let body = heading(frame, 12);
   let angle = -Math.PI / 2;
   shown.forEach((slice, i) => {
     const share = slice.value / total;
     const color = palette[i % palette.length]!;
-    const label = `${slice.label}: ${(share * 100).toFixed(1)} %`;
+    const label = `${slice.label}: ${frame.formatShare ? frame.formatShare(share) : `${(share * 100).toFixed(1)} %`}`;
     if (shown.length === 1) {
       body += `<circle cx="${cx}" cy="${fixed(cy)}" r="${r}" fill="${color}"><title>${escapeXml(label)}</title></circle>`;
     } else {
@@ -158,7 +191,7 @@ export function heatMap(frame: ChartFrame, cells: readonly (readonly number[])[]
   const left = 44;
   const top = 40;
   const size = Math.min((width - left - 12) / 24, (height - top - 12) / 7);
-  let body = `<text x="${left}" y="16" font-size="13" font-weight="600" fill="#0f172a">${escapeXml(frame.title)}</text>`;
+  let body = heading(frame, left);
   for (let hour = 0; hour < 24; hour += 3) body += `<text x="${fixed(left + hour * size + size / 2)}" y="${top - 6}" text-anchor="middle" fill="#475569">${hour}</text>`;
   for (let day = 0; day < 7; day++) {
     body += `<text x="${left - 6}" y="${fixed(top + day * size + size * 0.7)}" text-anchor="end" fill="#475569">${escapeXml(weekdayNames[day] ?? String(day))}</text>`;
