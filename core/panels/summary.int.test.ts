@@ -80,7 +80,7 @@ describeOnTestDatabases('account activity summary figures', (db) => {
       { key: 'a5', kind: 'transaction', category: 'deal_opened', at: '2026-04-01T09:00:00Z', driver: deal('d2', true), amount: ['50', 'EUR'] },
       { key: 'a6', kind: 'transaction', category: 'refund', at: '2026-05-01T09:00:00Z', amount: ['200', 'EUR'] },
       { key: 'a7', kind: 'subscription', category: 'cancellation', at: '2026-06-01T09:00:00Z' },
-      { key: 'a8', kind: 'interaction', category: 'ticket', at: '2026-06-20T09:00:00Z', driver: ticket('t1', true), priority: 'HIGH' },
+      { key: 'a8', kind: 'interaction', category: 'ticket', at: '2026-06-20T09:00:00Z', driver: ticket('t1', true), priority: 'urgent' },
       { key: 'a9', kind: 'interaction', category: 'ticket', at: '2026-06-25T09:00:00Z', driver: ticket('t2', true) },
       { key: 'a10', kind: 'interaction', category: 'ticket_closed', at: '2026-06-26T09:00:00Z', driver: ticket('t2', false) },
       { key: 'a11', kind: 'interaction', category: 'ticket', at: '2026-06-28T09:00:00Z', driver: ticket('t3', true) },

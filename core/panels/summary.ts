@@ -308,7 +308,7 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
     lastContact,
     lastActivity,
     openTickets: Number(recentTickets[0]?.n ?? 0),
-    highPriorityOpen: drivers.filter((d) => d.driver_type === 'ticket' && d.priority === 'HIGH').length,
+    highPriorityOpen: drivers.filter((d) => d.driver_type === 'ticket' && ['HIGH', 'URGENT'].includes(d.priority?.toUpperCase() ?? '')).length,
     cancellations: Number(recentTickets[0]?.cancellations ?? 0),
     refunds: Number(recentTickets[0]?.refunds ?? 0),
     hasHistory: lastActivity !== null,
@@ -396,7 +396,7 @@ export interface ChurnSignals {
 
 /**
  * Rule-based churn risk. Weights: no contact for 90+ days 40 (60+ days 25); a cancellation in the
- * last 90 days 40; an open high-priority ticket 20; three or more tickets opened in 30 days 20; a
+ * last 90 days 40; an open high-priority (high or urgent, any case) ticket 20; three or more tickets opened in 30 days 20; a
  * refund in the last 90 days 15. Level: high ≥ 60, medium ≥ 30, else low; unknown without history.
  */
 export function churnRisk(signals: ChurnSignals): AccountSummary['kpis']['churnRisk'] {
