@@ -1,7 +1,8 @@
 /**
  * Tenant metrics against a hand-computed fixture: refunds (one exceeding the purchase), a customer
  * whose two records (HubSpot and Zendesk) are one profile, people without revenue or without any
- * activity, another currency, activity after the period, and both definitions of "lost".
+ * activity, another currency, activity after the period, both definitions of "lost", a merge that
+ * lands mid-period, and the restriction to a segment's customers.
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
@@ -101,6 +102,60 @@ describeOnTestDatabases('tenant metrics', (db) => {
       clv: [],
       cac: [],
       drillDown: { atStart: [], new: [], lost: [] },
+    });
+  });
+
+  it('restricts every figure to the customers of a segment', async () => {
+    const { tenantId, profile, key } = await fixture();
+    const customers = [key('a'), key('b'), key('c'), profile, key('g')];
+    const metrics = await tenantMetrics(db().sql, { tenantId, ...period, lost: { kind: 'cancellation' }, spend: [{ currency: 'EUR', amount: 500 }], customers });
+    // At start: a, b, e; new: c; lost: b (cancelled). g never paid, so is no customer.
+    expect(metrics.drillDown).toEqual({ atStart: [key('a'), key('b'), profile].sort(), new: [key('c')], lost: [key('b')] });
+    expect(metrics).toMatchObject({ customersAtStart: 3, newCustomers: 1, lostCustomers: 1, churnRate: 0.3333 });
+    // EUR: a 70 + b 50 + c 200 + e 100 = 420 over 4 customers.
+    expect(metrics.clv).toEqual([{ currency: 'EUR', value: 105, customers: 4 }]);
+    expect(metrics.cac).toEqual([{ currency: 'EUR', value: 500 }]);
+    const none = await tenantMetrics(db().sql, { tenantId, ...period, lost: { kind: 'cancellation' }, spend: [{ currency: 'EUR', amount: 500 }], customers: [] });
+    expect(none).toMatchObject({ customersAtStart: 0, newCustomers: 0, churnRate: null, clv: [], cac: [] });
+  });
+
+  it('refunds larger than every purchase leave a negative lifetime value, not a missing customer', async () => {
+    const { tenantId, key } = await fixture();
+    const metrics = await tenantMetrics(db().sql, { tenantId, ...period, lost: { kind: 'cancellation' }, customers: [key('d')] });
+    // d bought 40 and was refunded 60: still a customer at start, worth −20.
+    expect(metrics).toMatchObject({ customersAtStart: 1, newCustomers: 0, clv: [{ currency: 'EUR', value: -20, customers: 1 }] });
+  });
+
+  it('counts two records merged into one profile mid-period once, by their first revenue', async () => {
+    const { tenantId: t, installationId } = await seedInstallation(db(), { platform: 'hubspot' });
+    const [shop] = await db().sql.query<{ id: string }>(
+      `insert into installation (tenant_id, platform, platform_account_id, display_name, api_base_url) values ($1, 'shopify', $2, 'Shop', 'http://127.0.0.1:9') returning id`,
+      [t, `metrics-${randomUUID()}`],
+    );
+    const ingest = (id: string, activities: ActivityRecord[]) =>
+      db().sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId: t, installationId: id, sourceRecords: [], activities, keyring: testKeyring }));
+    // One person: a HubSpot contact who paid in August and a Shopify customer who ordered in October.
+    await ingest(installationId, [activity('x', 'contact', 'transaction', 'purchase', '2026-08-10T10:00:00Z', ['100', 'EUR'])]);
+    await ingest(shop!.id, [activity('y', 'customer', 'transaction', 'purchase', '2026-10-12T10:00:00Z', ['60', 'EUR'])]);
+    const request = { tenantId: t, ...period, lost: { kind: 'cancellation' as const }, spend: [{ currency: 'EUR', amount: 90 }] };
+    const before = await tenantMetrics(db().sql, request);
+    expect(before).toMatchObject({ customersAtStart: 1, newCustomers: 1, cac: [{ currency: 'EUR', value: 90 }] });
+    // Identity resolution joins them on 2026-10-20: from then on the history reads as one customer since August.
+    const profile = randomUUID();
+    await db().sql.query(
+      `insert into identity_member (tenant_id, installation_id, object_type, external_id, kind, profile_id, anchor) values
+         ($1, $2, 'contact', 'x', 'person', $4, 'x'), ($1, $3, 'customer', 'y', 'person', $4, 'x')`,
+      [t, installationId, shop!.id, profile],
+    );
+    const after = await tenantMetrics(db().sql, request);
+    expect(after).toEqual({
+      customersAtStart: 1,
+      newCustomers: 0,
+      lostCustomers: 0,
+      churnRate: 0,
+      clv: [{ currency: 'EUR', value: 160, customers: 1 }],
+      cac: [],
+      drillDown: { atStart: [profile], new: [], lost: [] },
     });
   });
 });

@@ -13,6 +13,8 @@
  * - **CLV** (historical, per currency) = net revenue (revenue − refunds) from the customers' first
  *   activity up to the period's end ÷ customers in that currency.
  * - **CAC** = acquisition spend in the period ÷ new customers (null without spend or new customers).
+ *
+ * With `customers` (a segment, or the people of one subject) every figure counts those customers only.
  */
 import type { SqlSession } from '../store/sql-session.ts';
 
@@ -26,6 +28,8 @@ export interface MetricsRequest {
   readonly lost: LostDefinition;
   /** Acquisition spend in the period, per currency (from the spend import). */
   readonly spend?: readonly { readonly currency: string; readonly amount: number }[];
+  /** Only these customer keys (a segment, a subject's people); every customer when omitted. */
+  readonly customers?: readonly string[];
 }
 
 export interface TenantMetrics {
@@ -39,67 +43,64 @@ export interface TenantMetrics {
   readonly drillDown: { readonly atStart: readonly string[]; readonly new: readonly string[]; readonly lost: readonly string[] };
 }
 
-/** Every person activity with the customer it counts for. */
-const customerActivities = `
+/**
+ * One pass over the customers' history: per customer, the first revenue, the last activity and
+ * the first cancellation in the period; per customer and currency, the net money (revenue −
+ * refunds). $4 keeps only those customer keys (null: all).
+ */
+const customerHistory = `
   with person_activity as (
-    select a.id, a.kind, a.category, a.occurred_at, a.amount, trim(a.currency) as currency,
+    select a.kind, a.category, a.occurred_at, a.amount, trim(a.currency) as currency,
            coalesce(m.profile_id::text, a.installation_id || '/' || a.subject_object_type || '/' || a.subject_external_id) as customer
       from activity a
       left join identity_member m on m.tenant_id = a.tenant_id and m.installation_id = a.installation_id
                                  and m.object_type = a.subject_object_type and m.external_id = a.subject_external_id
      where a.tenant_id = $1 and a.subject_kind = 'person' and a.occurred_at < $3
-  ),
-  revenue as (
-    select customer, occurred_at, currency, amount from person_activity
-     where amount is not null and amount > 0
-       and ((kind = 'transaction' and category in ('purchase', 'payment')) or (kind = 'subscription' and category = 'renewal'))
-  ),
-  customer as (
-    select customer, min(occurred_at) as first_revenue from revenue group by customer
-  ),
-  last_seen as (
-    select customer, max(occurred_at) as last_activity from person_activity group by customer
-  ),
-  cancelled as (
-    select customer, min(occurred_at) as at from person_activity
-     where kind = 'subscription' and category = 'cancellation' and occurred_at >= $2 group by customer
-  )`;
+  )
+  select customer, currency, grouping(currency) = 0 as per_currency,
+         min(occurred_at) filter (where amount > 0 and ((kind = 'transaction' and category in ('purchase', 'payment')) or (kind = 'subscription' and category = 'renewal'))) as first_revenue,
+         max(occurred_at) as last_activity,
+         min(occurred_at) filter (where kind = 'subscription' and category = 'cancellation' and occurred_at >= $2) as cancelled_at,
+         sum(case when category = 'refund' then -amount else amount end)
+           filter (where amount is not null and ((kind = 'transaction' and category in ('purchase', 'payment', 'refund')) or (kind = 'subscription' and category = 'renewal')))::text as net
+    from person_activity
+   where $4::text[] is null or customer = any($4::text[])
+   group by grouping sets ((customer), (customer, currency))
+   order by customer collate "C", currency`;
+
+interface HistoryRow {
+  readonly customer: string;
+  readonly currency: string | null;
+  readonly per_currency: boolean;
+  readonly first_revenue: string | null;
+  readonly last_activity: string;
+  readonly cancelled_at: string | null;
+  readonly net: string | null;
+}
+
+const dayMs = 86_400_000;
 
 export async function tenantMetrics(sql: Pick<SqlSession, 'query'>, request: MetricsRequest): Promise<TenantMetrics> {
-  const from = request.from.toISOString();
-  const to = request.to.toISOString();
-  const inactiveDays = request.lost.kind === 'inactive' ? request.lost.days : null;
-  const rows = await sql.query<{ customer: string; first_revenue: string; lost_at: string | null; lost_before: boolean }>(
-    `${customerActivities}
-     select c.customer, c.first_revenue,
-            case when $4::int is null then k.at
-                 else l.last_activity + make_interval(days => $4::int) end as lost_at,
-            ($4::int is not null and l.last_activity + make_interval(days => $4::int) < $2) as lost_before
-       from customer c
-       join last_seen l on l.customer = c.customer
-       left join cancelled k on k.customer = c.customer
-      order by c.customer collate "C"`,
-    [request.tenantId, from, to, inactiveDays],
-  );
-  const inPeriod = (at: string | null): boolean => at !== null && new Date(at) >= request.from && new Date(at) < request.to;
-  const atStart = rows.filter((r) => new Date(r.first_revenue) < request.from && !r.lost_before).map((r) => r.customer);
-  const startSet = new Set(atStart);
-  const newOnes = rows.filter((r) => inPeriod(r.first_revenue)).map((r) => r.customer);
-  const lost = rows.filter((r) => startSet.has(r.customer) && inPeriod(r.lost_at)).map((r) => r.customer);
+  const rows = await sql.query<HistoryRow>(customerHistory, [request.tenantId, request.from.toISOString(), request.to.toISOString(), request.customers ? [...request.customers] : null]);
+  const customers = rows.filter((r) => !r.per_currency && r.first_revenue !== null);
+  const inPeriod = (at: Date | null): boolean => at !== null && at >= request.from && at < request.to;
+  const lostAt = (r: HistoryRow): Date | null =>
+    request.lost.kind === 'inactive' ? new Date(new Date(r.last_activity).getTime() + request.lost.days * dayMs) : r.cancelled_at === null ? null : new Date(r.cancelled_at);
+  // Lost before the period (inactive too long already): not a customer at its start.
+  const lostBefore = (r: HistoryRow): boolean => request.lost.kind === 'inactive' && lostAt(r)! < request.from;
+  const atStartRows = customers.filter((r) => new Date(r.first_revenue!) < request.from && !lostBefore(r));
+  const atStart = atStartRows.map((r) => r.customer);
+  const newOnes = customers.filter((r) => inPeriod(new Date(r.first_revenue!))).map((r) => r.customer);
+  const lost = atStartRows.filter((r) => inPeriod(lostAt(r))).map((r) => r.customer);
 
-  const clvRows = await sql.query<{ currency: string; net: string; customers: string }>(
-    `${customerActivities},
-     money as (
-       select p.customer, p.currency, case when p.category = 'refund' then -p.amount else p.amount end as net
-         from person_activity p join customer c on c.customer = p.customer
-        where p.amount is not null and p.currency is not null
-          and ((p.kind = 'transaction' and p.category in ('purchase', 'payment', 'refund')) or (p.kind = 'subscription' and p.category = 'renewal'))
-     )
-     select currency, sum(net)::text as net, count(distinct customer)::text as customers from money
-      group by currency order by currency`,
-    [request.tenantId, from, to],
-  );
-  const clv = clvRows.map((r) => ({ currency: r.currency, value: round2(Number(r.net) / Number(r.customers)), customers: Number(r.customers) }));
+  const paying = new Set(customers.map((r) => r.customer));
+  const perCurrency = new Map<string, { net: number; customers: number }>();
+  for (const r of rows) {
+    if (!r.per_currency || r.currency === null || r.net === null || !paying.has(r.customer)) continue;
+    const total = perCurrency.get(r.currency) ?? { net: 0, customers: 0 };
+    perCurrency.set(r.currency, { net: total.net + Number(r.net), customers: total.customers + 1 });
+  }
+  const clv = [...perCurrency].sort(([a], [b]) => (a < b ? -1 : 1)).map(([currency, t]) => ({ currency, value: round2(t.net / t.customers), customers: t.customers }));
   const cac = newOnes.length === 0 ? [] : (request.spend ?? []).map((s) => ({ currency: s.currency, value: round2(s.amount / newOnes.length) }));
   return {
     customersAtStart: atStart.length,
