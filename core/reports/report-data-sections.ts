@@ -113,6 +113,7 @@ export async function summarySection(sql: Sql, keyring: SubjectKeyring, ctx: Per
     type: 'summary',
     title: section.title ?? null,
     summary: section.summary,
+    filters: section.filters,
     total,
     byCategory: [...byCategory].map(([category, count]) => ({ category, count })).sort((a, b) => b.count - a.count || a.category.localeCompare(b.category)),
     amounts,

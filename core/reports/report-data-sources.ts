@@ -46,7 +46,7 @@ export async function sourceFreshness(sql: Sql, tenantId: string): Promise<Sourc
 }
 
 /** Activities per kind and revenue per currency over the scope and period, each by its own statement. */
-export async function controlTotals(sql: Sql, ctx: PeriodContext, scope: ReportScope): Promise<{ activitiesByKind: Record<string, number>; revenue: MoneyFigure[] }> {
+export async function controlTotals(sql: Sql, ctx: PeriodContext, scope: ReportScope): Promise<{ activitiesByKind: Record<string, number>; revenue: MoneyFigure[]; transactionAmounts: MoneyFigure[] }> {
   const kindParams = new QueryParams(ctx.tenantId, ctx.from.toISOString(), ctx.to.toISOString());
   const kinds = await sql.query<{ kind: string; n: number }>(
     `select a.kind, count(*)::int as n from activity a
@@ -61,8 +61,16 @@ export async function controlTotals(sql: Sql, ctx: PeriodContext, scope: ReportS
       group by trim(a.currency) order by 1`,
     moneyParams.values,
   );
+  const transactionParams = new QueryParams(ctx.tenantId, ctx.from.toISOString(), ctx.to.toISOString());
+  const transactions = await sql.query<{ currency: string; total: string }>(
+    `select trim(a.currency) as currency, sum(${signedAmountSql('a')})::text as total from activity a
+      where a.tenant_id = $1 and a.occurred_at >= $2 and a.occurred_at < $3 and a.kind = 'transaction' and ${moneyActivitySql('a')} and a.currency is not null${scopeFilter(scope, transactionParams)}
+      group by trim(a.currency) order by 1`,
+    transactionParams.values,
+  );
   return {
     activitiesByKind: Object.fromEntries(kinds.map((k) => [k.kind, Number(k.n)])),
     revenue: revenue.map((r) => ({ currency: r.currency, value: fromUnits(toUnits(r.total)) })),
+    transactionAmounts: transactions.map((r) => ({ currency: r.currency, value: fromUnits(toUnits(r.total)) })),
   };
 }

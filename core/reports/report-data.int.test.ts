@@ -197,6 +197,8 @@ describeOnTestDatabases('report data', (db) => {
     expect(data.control).toEqual({
       activitiesByKind: { custom: 1, interaction: 3, login: 2, notification: 1, security_alert: 1, subscription: 2, transaction: 3 },
       revenue: [{ currency: 'EUR', value: '230' }, { currency: 'USD', value: '30' }],
+      // The USD renewal is revenue, not a transaction.
+      transactionAmounts: [{ currency: 'EUR', value: '230' }],
     });
   });
 

@@ -225,6 +225,8 @@ export type SectionData =
       readonly type: 'summary';
       readonly title: string | null;
       readonly summary: SummaryType;
+      /** The section's filters as run: the quality check holds an unfiltered section to the control count exactly. */
+      readonly filters: SectionFilters;
       readonly total: number;
       readonly byCategory: readonly { readonly category: string; readonly count: number }[];
       /** Transaction sections: money per currency (refunds negative). */
@@ -263,7 +265,10 @@ export interface ReportData {
   /** Independent totals the quality check reconciles the sections against. */
   readonly control: {
     readonly activitiesByKind: Readonly<Record<string, number>>;
+    /** Purchases, payments and renewals minus refunds, per currency. */
     readonly revenue: readonly MoneyFigure[];
+    /** The same without renewals: what an unfiltered transaction section must show. */
+    readonly transactionAmounts: readonly MoneyFigure[];
   };
   readonly freshnessHours: number;
 }

@@ -133,7 +133,7 @@ describe('CSV report', () => {
     }
     const base = reportFixture();
     const row: ReportRow = { occurredAt: '2026-10-05T10:00:00.000Z', platform: 'zendesk', kind: 'interaction', category: 'ticket', summary: '=cmd|"/c calc"!A1', actor: '@agent', customer: { name: '+Mallory', email: null }, amount: { currency: 'EUR', value: '-5.00' }, details: {} };
-    const data: ReportData = { ...base, sections: [{ type: 'summary', title: null, summary: 'interaction_log', total: 1, byCategory: [], amounts: [], rows: [row], truncated: false }] };
+    const data: ReportData = { ...base, sections: [{ type: 'summary', title: null, summary: 'interaction_log', filters: { categories: [], platforms: [] }, total: 1, byCategory: [], amounts: [], rows: [row], truncated: false }] };
     const read = tables(data).get('1-interaction_log rows')!.rows[0]!;
     expect([read[5], read[7], read[8], read[9]]).toEqual(["'+Mallory", `'=cmd|"/c calc"!A1`, "'@agent", '-5.00']);
   });

@@ -63,7 +63,7 @@ describe('HTML report', () => {
     const hostile = '<script>alert("x")</script>';
     const row = { occurredAt: '2026-10-05T10:00:00.000Z', platform: 'hubspot', kind: 'interaction', category: 'note', summary: hostile, actor: `<b onmouseover="x">`, customer: { name: '<img src=x onerror=alert(1)>', email: null }, amount: null, details: { device: '"><svg onload=alert(1)>' } };
     const data = withSections({ ...base, template: { ...base.template, title: `Q3 <i>&</i> "report"` } }, [
-      { type: 'summary', title: null, summary: 'interaction_log', total: 1, byCategory: [{ category: 'note', count: 1 }], amounts: [], rows: [row], truncated: false },
+      { type: 'summary', title: null, summary: 'interaction_log', filters: { categories: [], platforms: [] }, total: 1, byCategory: [{ category: 'note', count: 1 }], amounts: [], rows: [row], truncated: false },
       { type: 'text', title: '</h2><script>', text: hostile },
       { type: 'chart', title: null, chart: 'activity_by_kind', series: [{ label: 'k', points: [{ x: '<script>', y: 3 }] }] },
     ]);

@@ -100,12 +100,12 @@ export function reportFixture(overrides: { locale?: ReportLocale; masking?: Mask
       { type: 'chart', title: null, chart: 'revenue_over_time', series: [{ label: 'EUR', points: [{ x: '2026-08', y: 900 }, { x: '2026-09', y: 1500.25 }, { x: '2026-10', y: 1144.6 }] }, { label: 'USD', points: [{ x: '2026-08', y: 0 }, { x: '2026-09', y: 0 }, { x: '2026-10', y: 18250 }] }] },
       { type: 'chart', title: null, chart: 'activity_by_kind', series: [{ label: 'activities', points: [{ x: 'login', y: 64 }, { x: 'transaction', y: 4 }, { x: 'interaction', y: 2 }, { x: 'security_alert', y: 1 }] }] },
       { type: 'chart', title: null, chart: 'activity_heat_map', series: [], heat },
-      { type: 'summary', title: null, summary: 'transaction_history', total: 4, byCategory: [{ category: 'purchase', count: 3 }, { category: 'refund', count: 1 }], amounts: [{ currency: 'EUR', value: '1144.60' }, { currency: 'USD', value: '18250.00' }, { currency: 'JPY', value: '125000' }], rows: transactionRows, truncated: false },
-      { type: 'summary', title: null, summary: 'login_history', total: 80, byCategory: [{ category: 'login_succeeded', count: 66 }, { category: 'login_failed', count: 14 }], amounts: [], rows: loginRows, truncated: true },
-      { type: 'summary', title: null, summary: 'interaction_log', total: 2, byCategory: [{ category: 'ticket', count: 1 }, { category: 'email', count: 1 }], amounts: [], rows: interactionRows, truncated: false },
-      { type: 'summary', title: null, summary: 'security_alerts', total: 1, byCategory: [{ category: 'suspicious_login', count: 1 }], amounts: [], rows: securityRows, truncated: false },
-      { type: 'summary', title: null, summary: 'profile_changes', total: 2, byCategory: [{ category: 'phone_changed', count: 2 }], amounts: [], rows: profileRows, truncated: false },
-      { type: 'summary', title: null, summary: 'notifications', total: 0, byCategory: [], amounts: [], rows: [], truncated: false },
+      { type: 'summary', title: null, summary: 'transaction_history', filters: { categories: [], platforms: [] }, total: 4, byCategory: [{ category: 'purchase', count: 3 }, { category: 'refund', count: 1 }], amounts: [{ currency: 'EUR', value: '1144.60' }, { currency: 'USD', value: '18250.00' }, { currency: 'JPY', value: '125000' }], rows: transactionRows, truncated: false },
+      { type: 'summary', title: null, summary: 'login_history', filters: { categories: [], platforms: [] }, total: 80, byCategory: [{ category: 'login_succeeded', count: 66 }, { category: 'login_failed', count: 14 }], amounts: [], rows: loginRows, truncated: true },
+      { type: 'summary', title: null, summary: 'interaction_log', filters: { categories: [], platforms: [] }, total: 2, byCategory: [{ category: 'ticket', count: 1 }, { category: 'email', count: 1 }], amounts: [], rows: interactionRows, truncated: false },
+      { type: 'summary', title: null, summary: 'security_alerts', filters: { categories: [], platforms: [] }, total: 1, byCategory: [{ category: 'suspicious_login', count: 1 }], amounts: [], rows: securityRows, truncated: false },
+      { type: 'summary', title: null, summary: 'profile_changes', filters: { categories: [], platforms: [] }, total: 2, byCategory: [{ category: 'phone_changed', count: 2 }], amounts: [], rows: profileRows, truncated: false },
+      { type: 'summary', title: null, summary: 'notifications', filters: { categories: [], platforms: [] }, total: 0, byCategory: [], amounts: [], rows: [], truncated: false },
       {
         type: 'customers',
         title: null,
@@ -133,7 +133,7 @@ export function reportFixture(overrides: { locale?: ReportLocale; masking?: Mask
       { installationId: '6b0b8f0e-3f7e-4f63-9a53-3f1f4a9a1001', platform: 'shopify', accountName: 'nordlicht.myshopify.com', lastSyncedAt: '2026-11-01T06:00:00.000Z', gaps: [] },
       { installationId: '6b0b8f0e-3f7e-4f63-9a53-3f1f4a9a1002', platform: 'zendesk', accountName: 'nordlicht.zendesk.com', lastSyncedAt: null, gaps: [{ stream: 'tickets', status: 'failed', since: '2026-10-31T12:00:00.000Z', reason: `token of ${ruth.email} expired` }] },
     ],
-    control: { activitiesByKind: { login: 80, transaction: 4, interaction: 2, security_alert: 1 }, revenue: [{ currency: 'EUR', value: '1234.50' }, { currency: 'USD', value: '18250.00' }, { currency: 'JPY', value: '125000' }] },
+    control: { activitiesByKind: { login: 80, transaction: 4, interaction: 2, security_alert: 1 }, revenue: [{ currency: 'EUR', value: '1234.50' }, { currency: 'USD', value: '18250.00' }, { currency: 'JPY', value: '125000' }], transactionAmounts: [{ currency: 'EUR', value: '1144.60' }, { currency: 'USD', value: '18250.00' }, { currency: 'JPY', value: '125000' }] },
     freshnessHours: 26,
   };
 }

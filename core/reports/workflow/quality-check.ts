@@ -4,7 +4,7 @@
  * same run. A report that fails is blocked (an admin may override after reviewing it), never sent
  * with numbers nobody can vouch for.
  */
-import { SectionFilters, summaryTypeKind, type MoneyFigure, type ReportData, type SectionData } from '../report-model.ts';
+import { summaryTypeKind, type MoneyFigure, type ReportData, type SectionData } from '../report-model.ts';
 
 export type QualityReasonCode = 'stale_source' | 'sync_gap' | 'totals_mismatch';
 
@@ -53,15 +53,9 @@ function gapReasons(data: ReportData): QualityReason[] {
   );
 }
 
-/**
- * Whether a section declares filters. The summary section data carries no filters in the shared
- * model yet; until it does, an undeclared section is only held to "not more than the control".
- */
-function declaredFilters(section: SummarySection): 'none' | 'some' | 'unknown' {
-  if (!('filters' in section)) return 'unknown';
-  const filters = SectionFilters.safeParse(section.filters);
-  if (!filters.success) return 'unknown';
-  return filters.data.categories.length === 0 && filters.data.platforms.length === 0 ? 'none' : 'some';
+/** A filtered section shows part of its kind, so it is only held to "not more than the control". */
+function declaredFilters(section: SummarySection): 'none' | 'some' {
+  return section.filters.categories.length === 0 && section.filters.platforms.length === 0 ? 'none' : 'some';
 }
 
 function totalsReasons(data: ReportData): QualityReason[] {
@@ -87,10 +81,9 @@ function totalsReasons(data: ReportData): QualityReason[] {
     } else if (filters !== 'none' && section.total > Math.max(...acceptable)) {
       reasons.push({ code: 'totals_mismatch', message: `the ${section.summary} section counts ${section.total} ${kind} activities, more than the ${expected} the control counts` });
     }
-    // The control revenue also counts subscription renewals, which a transaction section does not show.
-    if (section.summary === 'transaction_history' && filters === 'none' && !((control.subscription ?? 0) > 0)) {
-      const mismatch = moneyMismatch(section.amounts, data.control.revenue);
-      if (mismatch) reasons.push({ code: 'totals_mismatch', message: `the transaction section shows ${mismatch.shown} ${mismatch.currency}, the control revenue is ${mismatch.control} ${mismatch.currency}` });
+    if (section.summary === 'transaction_history' && filters === 'none') {
+      const mismatch = moneyMismatch(section.amounts, data.control.transactionAmounts);
+      if (mismatch) reasons.push({ code: 'totals_mismatch', message: `the transaction section shows ${mismatch.shown} ${mismatch.currency}, the control total is ${mismatch.control} ${mismatch.currency}` });
     }
   }
   return reasons;
