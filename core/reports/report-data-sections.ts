@@ -62,17 +62,21 @@ export function rowDetails(attributes: Readonly<Record<string, unknown>>): Recor
 }
 
 async function newestRows(sql: Sql, keyring: SubjectKeyring, ctx: PeriodContext, scope: ReportScope, section: SummarySection): Promise<ReportRow[]> {
-  const params = new QueryParams(ctx.tenantId, ctx.from.toISOString(), ctx.to.toISOString(), summaryTypeKind[section.summary], section.filters.categories, section.filters.platforms, section.limit);
+  // The platform filter as installation ids (null: every installation), so the newest rows are
+  // picked from `activity` alone — walking activity_tenant_time backwards — before any join.
+  const installations = section.filters.platforms.length === 0 ? null : [...ctx.platformOf].filter(([, platform]) => (section.filters.platforms as readonly string[]).includes(platform)).map(([id]) => id);
+  const params = new QueryParams(ctx.tenantId, ctx.from.toISOString(), ctx.to.toISOString(), summaryTypeKind[section.summary], section.filters.categories, installations, section.limit);
   const rows = await sql.query<RowRecord>(
     `select a.installation_id, i.platform, a.kind, a.category, a.occurred_at, a.summary, a.actor, a.personal, a.attributes, a.discriminator,
             a.amount::text as amount, trim(a.currency) as currency, a.source_object_type, a.source_external_id, a.subject_object_type, a.subject_external_id, r.canonical
-       from activity a
+       from (select a.* from activity a
+              where a.tenant_id = $1 and a.occurred_at >= $2 and a.occurred_at < $3 and a.kind = $4
+                and (cardinality($5::text[]) = 0 or a.category = any($5::text[])) and ($6::uuid[] is null or a.installation_id = any($6::uuid[]))${scopeFilter(scope, params)}
+              order by a.occurred_at desc, a.id desc
+              limit $7) a
        join installation i on i.id = a.installation_id and i.tenant_id = $1
        left join source_record r on r.tenant_id = $1 and r.installation_id = a.installation_id and r.object_type = a.subject_object_type and r.external_id = a.subject_external_id
-      where a.tenant_id = $1 and a.occurred_at >= $2 and a.occurred_at < $3 and a.kind = $4
-        and (cardinality($5::text[]) = 0 or a.category = any($5::text[])) and (cardinality($6::text[]) = 0 or i.platform = any($6::text[]))${scopeFilter(scope, params)}
-      order by a.occurred_at desc, a.id desc
-      limit $7`,
+      order by a.occurred_at desc, a.id desc`,
     params.values,
   );
   const exec = (statement: string, values?: readonly unknown[]) => sql.query(statement, values);

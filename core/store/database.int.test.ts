@@ -123,6 +123,16 @@ describe('connecting to a PostgreSQL server', () => {
     expect(error.message).not.toContain('secret');
   });
 
+  it.skipIf(!process.env.DATABASE_URL)('runs every pooled connection and transaction with JIT compilation off (needs DATABASE_URL)', async () => {
+    const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL! });
+    try {
+      expect(await db.sql.query(`show jit`)).toEqual([{ jit: 'off' }]);
+      expect(await db.sql.transaction((tx) => tx.query(`show jit`))).toEqual([{ jit: 'off' }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it.skipIf(!process.env.DATABASE_URL)('honours sslmode from the URL, which MikroORM alone would drop (needs DATABASE_URL)', async () => {
     const url = new URL(process.env.DATABASE_URL!);
     url.searchParams.set('sslmode', 'disable');

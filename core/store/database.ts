@@ -84,7 +84,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     orm = await MikroORM.init({
       clientUrl: url,
       // pg waits forever for a connection by default; a server that does not answer should fail start-up.
-      driverOptions: { connectionTimeoutMillis: 10_000, ...(server?.ssl === undefined ? {} : { ssl: server.ssl }) },
+      // JIT compilation is for long analytical scans; on these short, frequent statements (panels,
+      // report aggregations whose estimates cross its cost thresholds) it costs more than it saves.
+      driverOptions: { connectionTimeoutMillis: 10_000, ...(server ? { options: '-c jit=off' } : {}), ...(server?.ssl === undefined ? {} : { ssl: server.ssl }) },
       entities,
       extensions: [Migrator],
       migrations: { migrationsList: migrations, transactional: true, allOrNothing: true, snapshot: false, tableName: 'mikro_orm_migrations', silent: true },
