@@ -27,6 +27,7 @@ import { archiveCommand } from './archive-command.ts';
 import { hubspotProjectCommand } from './hubspot-project-command.ts';
 import { identityCommand } from './identity-command.ts';
 import { migrateCommand } from './migrate-command.ts';
+import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { statusCommand } from './status-command.ts';
 import { syncCommand } from './sync-command.ts';
@@ -42,5 +43,6 @@ export const commands: Readonly<Record<string, Command>> = {
   verify: verifyCommand,
   archive: archiveCommand,
   identity: identityCommand,
+  report: reportCommand,
   'hubspot-project': hubspotProjectCommand,
 };

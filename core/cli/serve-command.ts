@@ -20,6 +20,7 @@ import { createLedgerService, ledgerOptionsFrom, scheduleCheckpoints } from '../
 import { identityOverview, scheduleIdentity } from '../identity/identity-store.ts';
 import { deliveryOptionsFrom, scheduleNotifications } from '../triggers/notifications.ts';
 import { createTriggerService } from '../triggers/trigger-service.ts';
+import { createReportsService, reportsOptionsFrom, scheduleReportWork, type ReportsService } from '../reports/index.ts';
 
 /** What the console shows of a plugin: never a setting's value. */
 export function pluginSummary(plugin: LoadedPlugin): PluginSummary {
@@ -91,6 +92,8 @@ export const serveCommand: Command = {
     let checkpoints: { stop(): Promise<void> } | null = null;
     let identities: { stop(): Promise<void> } | null = null;
     let notifications: { stop(): Promise<void> } | null = null;
+    let reports: ReportsService | null = null;
+    let reportWork: { stop(): Promise<void> } | null = null;
     try {
       // The embedded default is one organisation's Ledgerline: give it a tenant to install into.
       const defaultTenant = db.embedded || runtime.sandboxes.length > 0 ? await createTenantDirectory(() => db.fork()).ensure({ slug: 'default', name: 'Default tenant' }) : null;
@@ -113,12 +116,16 @@ export const serveCommand: Command = {
       const sidebar = zendeskSandboxPanel(plugins, runtime.sandboxes.map((s) => s.pluginId), config.dataDir);
       const summaries = createSummaryService({ sql: db.sql, keyring: runtime.keyring, plugins: sidebar.plugins, publicUrl: config.publicUrl, log });
       const ledger = createLedgerService({ sql: db.sql, ...ledgerOptionsFrom(config) });
+      const delivery = await deliveryOptionsFrom(config);
+      const reportService = createReportsService({ sql: db.sql, keyring: runtime.keyring, mail: delivery.mail, log, ...reportsOptionsFrom(config) });
+      reports = reportService;
       server = await startServer(
         {
           ...deps,
           installs,
           summaries,
           ledger,
+          reports: reportService,
           frameSessionKey: frameSessionKeyFrom(config.encryptionKey),
           frameHosts: frameHostsFor(plugins),
           ...(sidebar.harness ? { zendeskHarness: sidebar.harness } : {}),
@@ -138,7 +145,8 @@ export const serveCommand: Command = {
       }
       checkpoints = scheduleCheckpoints(ledger, config.ledgerCheckpointSeconds * 1000, log);
       identities = scheduleIdentity(db.sql, config.identityIntervalSeconds * 1000, log);
-      notifications = scheduleNotifications(db.sql, runtime.keyring, await deliveryOptionsFrom(config), config.notifyIntervalSeconds * 1000, log);
+      notifications = scheduleNotifications(db.sql, runtime.keyring, delivery, config.notifyIntervalSeconds * 1000, log);
+      reportWork = scheduleReportWork(reportService.workflow, config.notifyIntervalSeconds * 1000, log);
       const where = db.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
       console.log(`Ledgerline is running at ${server.url} (console at ${config.publicUrl}/) on the ${where}${worker ? ', with a sync worker' : ''}. Ctrl-C stops it.`);
       const reason = await stop.stopped;
@@ -149,10 +157,12 @@ export const serveCommand: Command = {
       stop.dispose();
       await worker?.stop();
       await notifications?.stop();
+      await reportWork?.stop();
       await identities?.stop();
       await checkpoints?.stop();
       await queue?.stop();
       await server?.close();
+      await reports?.close();
       await runtime.close();
     }
   },

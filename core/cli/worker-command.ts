@@ -2,12 +2,13 @@ import { createLedgerService, ledgerOptionsFrom, scheduleCheckpoints } from '../
 import { scheduleIdentity } from '../identity/identity-store.ts';
 import { deliveryOptionsFrom, scheduleNotifications } from '../triggers/notifications.ts';
 import { openSyncQueue, startSyncWorker } from '../sync/index.ts';
+import { createReportsService, reportsOptionsFrom, scheduleReportWork } from '../reports/index.ts';
 import type { Command } from './commands.ts';
 import { untilSignal } from './process-signals.ts';
 import { openRuntime } from './runtime.ts';
 
 export const workerCommand: Command = {
-  summary: 'Run a sync worker (as many as you like, on any machines, against one PostgreSQL)',
+  summary: 'Run a sync worker, which also delivers notifications and reports (as many as you like, on any machines, against one PostgreSQL)',
   options: {},
   async run() {
     const runtime = await openRuntime({ name: 'worker', migrate: true });
@@ -24,12 +25,18 @@ export const workerCommand: Command = {
       const ledger = createLedgerService({ sql: runtime.db.sql, ...ledgerOptionsFrom(runtime.config) });
       const checkpoints = scheduleCheckpoints(ledger, runtime.config.ledgerCheckpointSeconds * 1000, runtime.log);
       const identities = scheduleIdentity(runtime.db.sql, runtime.config.identityIntervalSeconds * 1000, runtime.log);
-      const notifications = scheduleNotifications(runtime.db.sql, runtime.keyring, await deliveryOptionsFrom(runtime.config), runtime.config.notifyIntervalSeconds * 1000, runtime.log);
+      const delivery = await deliveryOptionsFrom(runtime.config);
+      const notifications = scheduleNotifications(runtime.db.sql, runtime.keyring, delivery, runtime.config.notifyIntervalSeconds * 1000, runtime.log);
+      // Report requests and schedules: any number of workers (and serve) share them without doubling.
+      const reports = createReportsService({ sql: runtime.db.sql, keyring: runtime.keyring, mail: delivery.mail, log: runtime.log, ...reportsOptionsFrom(runtime.config) });
+      const reportWork = scheduleReportWork(reports.workflow, runtime.config.notifyIntervalSeconds * 1000, runtime.log);
       runtime.log.info({ concurrency: runtime.config.syncConcurrency, plugins: runtime.plugins.map((p) => p.connector.id) }, 'sync worker running');
       const reason = await stop.stopped;
       runtime.log.info({ reason }, 'sync worker stopping');
       await worker.stop();
       await notifications.stop();
+      await reportWork.stop();
+      await reports.close();
       await identities.stop();
       await checkpoints.stop();
       await queue.stop();

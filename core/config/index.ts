@@ -100,9 +100,9 @@ export const settings = {
   LEDGERLINE_SMTP_URL: {
     schema: z.url({ protocol: /^smtps?$/ }).optional(),
     default: undefined,
-    doc: 'SMTP server for e-mail notifications, e.g. smtp://user:password@mail.example.org:587 (smtps:// for implicit TLS). Unset: e-mail notifications fail visibly into the dead letter.',
+    doc: 'SMTP server for e-mail notifications and e-mailed reports, e.g. smtp://user:password@mail.example.org:587 (smtps:// for implicit TLS). Unset: e-mail notifications fail visibly into the dead letter.',
   },
-  LEDGERLINE_MAIL_FROM: { schema: z.string().min(3), default: 'Ledgerline <ledgerline@localhost>', doc: 'Sender of e-mail notifications.' },
+  LEDGERLINE_MAIL_FROM: { schema: z.string().min(3), default: 'Ledgerline <ledgerline@localhost>', doc: 'Sender of e-mail notifications and reports.' },
   LEDGERLINE_ALLOW_PRIVATE_WEBHOOKS: {
     schema: booleanFlag,
     default: 'false',
@@ -113,6 +113,22 @@ export const settings = {
     default: '5',
     doc: 'How often serve and worker evaluate trigger rules, deliver due notifications and escalate overdue ones.',
   },
+  LEDGERLINE_REPORT_GENERATE_SLA_HOURS: {
+    schema: z.coerce.number().positive().max(24 * 90),
+    default: '4',
+    doc: 'A requested report not delivered within this many hours escalates (the generation SLA).',
+  },
+  LEDGERLINE_REPORT_ACKNOWLEDGE_SLA_HOURS: {
+    schema: z.coerce.number().positive().max(24 * 365),
+    default: '72',
+    doc: 'A delivered report not acknowledged within this many hours escalates (the acknowledgement SLA).',
+  },
+  LEDGERLINE_REPORT_LINK_TTL_HOURS: {
+    schema: z.coerce.number().positive().max(24 * 90),
+    default: '72',
+    doc: 'How long a secure report link works.',
+  },
+  CHROMIUM_PATH: { schema: z.string().min(1), default: '/usr/bin/chromium', doc: 'The Chromium that prints reports to PDF (Debian: apt-get install chromium).' },
   LEDGERLINE_AUTO_MIGRATE: { schema: booleanFlag, default: 'true', doc: 'Apply pending migrations when the server starts.' },
   LEDGERLINE_MANIFEST: { schema: z.string().min(1), default: './plugin.manifest.json', doc: 'Path of the plugin manifest.' },
   LEDGERLINE_INLINE_WORKER: {
@@ -165,6 +181,9 @@ export interface Config {
   readonly mailFrom: string;
   readonly notifyIntervalSeconds: number;
   readonly allowPrivateWebhooks: boolean;
+  readonly reportSla: { readonly generateHours: number; readonly acknowledgeHours: number };
+  readonly reportLinkTtlHours: number;
+  readonly chromiumPath: string;
   readonly autoMigrate: boolean;
   readonly manifestPath: string;
   readonly logLevel: SettingValues['LOG_LEVEL'];
@@ -236,6 +255,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     mailFrom: s.LEDGERLINE_MAIL_FROM,
     notifyIntervalSeconds: s.LEDGERLINE_NOTIFY_INTERVAL_SECONDS,
     allowPrivateWebhooks: s.LEDGERLINE_ALLOW_PRIVATE_WEBHOOKS,
+    reportSla: { generateHours: s.LEDGERLINE_REPORT_GENERATE_SLA_HOURS, acknowledgeHours: s.LEDGERLINE_REPORT_ACKNOWLEDGE_SLA_HOURS },
+    reportLinkTtlHours: s.LEDGERLINE_REPORT_LINK_TTL_HOURS,
+    chromiumPath: s.CHROMIUM_PATH,
     autoMigrate: s.LEDGERLINE_AUTO_MIGRATE,
     manifestPath: resolve(s.LEDGERLINE_MANIFEST),
     logLevel: s.LOG_LEVEL,

@@ -19,6 +19,9 @@ import { installRoutes } from './install-routes.ts';
 import { loadFrameAssets } from './frame-assets.ts';
 import { framePanelRoutes } from './frame-panel-routes.ts';
 import { panelJsonRoutes } from './panel-routes.ts';
+import { reportConsoleRoutes } from './report-console-routes.ts';
+import { reportLinkRoutes } from './report-link-routes.ts';
+import { reportApiRoutes } from './report-routes.ts';
 import { zendeskHarnessRoutes } from './zendesk-harness-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { labelRoute, observeRequests, routesMountedAt } from './request-observer.ts';
@@ -80,10 +83,15 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Express {
   app.use('/panels', framePanelRoutes(deps, assets, panelFrameAncestors));
 
   app.use(webhookRoutes(deps));
+  // Before the general API: its spend import takes text/csv, which the general API refuses.
+  app.use(reportApiRoutes(deps));
   app.use(apiRoutes(deps, { bodyLimit: options.jsonBodyLimit ?? '100kb' }));
   app.use(loginRoutes(deps.config));
+  // Public: a delivered report's secure link, opened by its recipient without a console session.
+  app.use(reportLinkRoutes(deps));
   app.use(installRoutes(deps));
   app.use(consoleRoutes(deps));
+  app.use(reportConsoleRoutes(deps));
   app.use(zendeskHarnessRoutes(deps, assets));
 
   app.use(notFoundHandler);

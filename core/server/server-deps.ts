@@ -5,6 +5,7 @@
 import type { IdentityOverview } from '../identity/identity-store.ts';
 import type { TriggerService } from '../triggers/trigger-service.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
+import type { ReportsService } from '../reports/index.ts';
 import type { Router } from 'express';
 import type { InboundRequest, PanelSubject } from '../contract/index.ts';
 import type { AccountSummary } from '../panels/summary-schema.ts';
@@ -126,6 +127,8 @@ export interface ServerDeps {
   readonly triggers?: TriggerService;
   /** The accountable ledger: verification and entries per tenant. */
   readonly ledger?: LedgerService;
+  /** Report templates, segments, spend, on-demand runs and the request-to-delivery workflow. */
+  readonly reports?: ReportsService;
   /** How long /readyz waits for the database before calling it down. */
   readonly readinessTimeoutMs?: number;
   /** HMAC key of framed panels' short sessions (frameSessionKeyFrom(encryption key)); no framed panels without it. */

@@ -6,7 +6,7 @@
  * services, which a closed network refuses anyway.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { z } from 'zod';
 import { invalidInput, LedgerlineError } from '../../errors/index.ts';
 
@@ -47,6 +47,8 @@ async function launch(executablePath: string): Promise<Session> {
   }
   let browser: Browser;
   try {
+    // Loaded on the first PDF only: every other command starts without it.
+    const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath, headless: true, args: launchArgs });
   } catch (error) {
     throw new LedgerlineError('LL_UNAVAILABLE', `Chromium at ${executablePath} did not start: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, { cause: error });
