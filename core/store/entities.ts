@@ -51,6 +51,7 @@ export const SourceRecordEntity = defineEntity({
   name: 'SourceRecord',
   tableName: 'source_record',
   uniques: [{ name: 'source_record_key', properties: ['installationId', 'objectType', 'externalId'] }],
+  indexes: [{ name: 'source_record_changed', properties: ['tenantId', 'lastChangedAt'] }],
   properties: {
     id: p.bigint('string').primary().autoincrement(),
     tenantId: p.uuid(),
@@ -85,6 +86,7 @@ export const ActivityEntity = defineEntity({
       properties: ['tenantId', 'driverObjectType', 'driverExternalId', 'occurredAt'],
       where: 'driver_external_id is not null',
     },
+    { name: 'activity_tenant_time', properties: ['tenantId', 'occurredAt'] },
   ],
   properties: {
     id: p.bigint('string').primary().autoincrement(),
