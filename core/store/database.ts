@@ -22,6 +22,8 @@ export interface DatabaseOptions {
   readonly embeddedDbPort?: number;
   /** Embedded only: keep everything in memory (tests, benchmarks). */
   readonly inMemory?: boolean;
+  /** In memory only: start from this dump of a data directory (creating a cluster costs seconds; loading one does not). */
+  readonly inMemorySnapshot?: Blob;
   /** Connections in the pool (the embedded database runs one session at a time anyway). */
   readonly poolSize?: number;
   readonly debug?: boolean;
@@ -77,7 +79,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const server = options.databaseUrl ? parseDatabaseUrl(options.databaseUrl) : null;
   const embedded = server
     ? null
-    : await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.embeddedDbPort, inMemory: options.inMemory });
+    : await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.embeddedDbPort, inMemory: options.inMemory, loadDataDir: options.inMemorySnapshot });
   const url = options.databaseUrl ?? embedded!.url;
   let orm: MikroORM;
   try {

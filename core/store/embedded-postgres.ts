@@ -26,6 +26,8 @@ export interface EmbeddedPostgresOptions {
   readonly dataDir?: string | undefined;
   readonly port?: number | undefined;
   readonly inMemory?: boolean | undefined;
+  /** In memory only: start from this dump of a data directory (`PGlite.dumpDataDir`) instead of a new cluster. */
+  readonly loadDataDir?: Blob | undefined;
 }
 
 function processIsAlive(pid: number): boolean {
@@ -76,7 +78,7 @@ function claimDirectory(pgdata: string): () => void {
 }
 
 async function createPglite(options: EmbeddedPostgresOptions): Promise<{ db: PGlite; release: () => void }> {
-  if (options.inMemory) return { db: await PGlite.create(), release: () => undefined };
+  if (options.inMemory) return { db: await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}), release: () => undefined };
   const pgdata = join(options.dataDir ?? './.ledgerline', 'pgdata');
   mkdirSync(pgdata, { recursive: true });
   const release = claimDirectory(pgdata);

@@ -85,6 +85,7 @@ describe('ledgerline command', () => {
     expect(malformed.stderr).toMatch(/--installation: must be an installation id/);
   });
 
+  // Several processes, each opening the on-disk embedded database: on a busy machine that takes a while.
   it('syncs an installation with progress, then status shows the stream, its count and no gap', async () => {
     const dir = dataDir();
     const env = { LEDGERLINE_DATA_DIR: dir, LEDGERLINE_MANIFEST: scriptedManifest, LEDGERLINE_ENCRYPTION_KEY: testKeyBase64 };
@@ -105,7 +106,7 @@ describe('ledgerline command', () => {
     expect(status.stdout).toMatch(/records\s+idle\s+1,200 records.*at record 1200\s+gap 0 \(source 1,188, stored 1,188\)/);
     const json = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { tenants: { installations: { streams: { stream: string; status: string }[] }[] }[] };
     expect(json.tenants[0]!.installations[0]!.streams).toMatchObject([{ stream: 'records', status: 'idle' }]);
-  });
+  }, 150_000);
 
   it('takes signed webhooks: stores them once, a worker applies them, forged and stale ones are refused', async () => {
     const dir = dataDir();

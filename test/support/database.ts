@@ -4,10 +4,15 @@
  * server when DATABASE_URL is set — a uniquely named database per call, dropped afterwards, so
  * parallel test files never collide.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { openDatabase, type Database } from '../../core/store/index.ts';
+import { migrations } from '../../core/store/migrations/index.ts';
 import { SubjectKeyring } from '../../core/privacy/index.ts';
 
 export interface TestDatabase extends Database {
@@ -78,9 +83,39 @@ export async function openPostgresTestDatabase(options: { poolSize?: number } = 
   };
 }
 
+/**
+ * A migrated embedded database is the same for every test file, and creating one (initdb in WASM,
+ * then every migration) costs seconds of CPU: the first file to need one dumps it, keyed by the
+ * migrations and the PGlite version, and later files load that dump instead.
+ */
+const pgliteVersion = (JSON.parse(readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const snapshotFile = join(
+  tmpdir(),
+  `ledgerline-pglite-${createHash('sha256').update(JSON.stringify([migrations.map((m) => m.name), pgliteVersion])).digest('hex').slice(0, 16)}.tar`,
+);
+
+async function migratedSnapshot(): Promise<Blob | undefined> {
+  try {
+    return new Blob([await readFile(snapshotFile)]);
+  } catch {
+    return undefined;
+  }
+}
+
+async function saveSnapshot(db: Database): Promise<void> {
+  const dump = await db.pglite!.dumpDataDir('none');
+  const partial = `${snapshotFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
+  // Whole or not at all: a reader never sees half a dump.
+  await rename(partial, snapshotFile);
+}
+
 export async function openPgliteTestDatabase(options: { poolSize?: number } = {}): Promise<TestDatabase> {
-  const db = await openDatabase({ inMemory: true, ...(options.poolSize ? { poolSize: options.poolSize } : {}) });
-  await db.migrate();
+  const snapshot = await migratedSnapshot();
+  const db = await openDatabase({ inMemory: true, ...(snapshot ? { inMemorySnapshot: snapshot } : {}), ...(options.poolSize ? { poolSize: options.poolSize } : {}) });
+  // A no-op on a current snapshot; it still proves the schema is the migrated one.
+  const applied = await db.migrate();
+  if (!snapshot || applied.length > 0) await saveSnapshot(db);
   return { ...db, connectionUrl: db.url };
 }
 
