@@ -53,6 +53,8 @@ export interface ReportsService {
   /** Collect → mask → render, on demand (console preview, CLI). */
   readonly generate: ReportGenerator;
   readonly workflow: ReportWorkflow;
+  /** Name and e-mail of a synced person record (where a summary sent on their behalf goes); null when never synced. */
+  contactOf(tenantId: string, installationId: string, objectType: string, externalId: string): Promise<{ readonly name: string | null; readonly email: string | null } | null>;
   /** Stops the PDF printer (Chromium) if one was started. */
   close(): Promise<void>;
 }
@@ -110,6 +112,15 @@ export function createReportsService(options: ReportsServiceOptions): ReportsSer
     spend,
     generate,
     workflow,
+    async contactOf(tenantId, installationId, objectType, externalId) {
+      const [row] = await sql.query<{ name: string | null; email: string | null }>(
+        `select coalesce(canonical -> 'persons' -> 0 ->> 'displayName', nullif(concat_ws(' ', canonical -> 'persons' -> 0 ->> 'firstName', canonical -> 'persons' -> 0 ->> 'lastName'), '')) as name,
+                canonical -> 'persons' -> 0 ->> 'email' as email
+           from source_record where tenant_id = $1 and installation_id = $2 and object_type = $3 and external_id = $4 and deleted_at is null`,
+        [tenantId, installationId, objectType, externalId],
+      );
+      return row ?? null;
+    },
     async close() {
       const started = printer;
       printer = null;

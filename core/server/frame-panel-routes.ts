@@ -28,6 +28,7 @@ import { parseRequest } from './request-validation.ts';
 import { originAllowedBy } from './security-headers.ts';
 import type { FrameHost, ServerDeps } from './server-deps.ts';
 import { headerRecord } from './webhook-routes.ts';
+import { canSendSummary, registerSummaryRequests } from './frame-summary-requests.ts';
 
 const PluginId = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a plugin id');
 const FirstLoadParams = z.object({ plugin: PluginId, location: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'a panel location') });
@@ -79,6 +80,8 @@ export function framePanelRoutes(deps: ServerDeps, assets: FrameAssets, panelFra
   if (!summaries || !key) return router;
   const platformName = (id: string): string => hosts[id]?.displayName ?? deps.plugins.find((p) => p.id === id)?.displayName ?? id;
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
+  // Before the first-load route, whose `/:plugin/:location` would take it for a location.
+  registerSummaryRequests(router, deps, key, hosts);
 
   // The signed token travels in the form body; the raw bytes go to the plugin, which parses them.
   router.post('/:plugin/:location', express.raw({ type: () => true, limit: '32kb' }), async (req, res) => {
@@ -142,6 +145,8 @@ export function framePanelRoutes(deps: ServerDeps, assets: FrameAssets, panelFra
         filters: { kind, source, from: query.from ?? '' },
         periods: periodChoices(now),
         sourcePlatforms: sourcePlatforms(summary),
+        canSendSummary: canSendSummary(deps, spec, summary.subject.email),
+        summaryRequestUrl: `/panels/${params.plugin}/summary-requests`,
         platformName,
         money: formatMoney,
       });

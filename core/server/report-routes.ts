@@ -169,7 +169,7 @@ export function reportApiRoutes(deps: ServerDeps): Router {
       parameters: body.parameters,
       format: body.format,
       requestedBy: body.requestedBy,
-      via: 'api',
+      via: body.onBehalfOf ? 'agent' : 'api',
       onBehalfOf: body.onBehalfOf ?? null,
       recipient: body.recipient ?? null,
       delivery: body.delivery,

@@ -1,5 +1,5 @@
 // @ts-check
-/* global window, document, fetch, URLSearchParams */
+/* global window, document, fetch, URLSearchParams, HTMLButtonElement */
 /**
  * The framed panel's page (the Zendesk sidebar), loaded after the ZAF SDK: connects to the host
  * (`ZAFClient.init()` reads `origin` and `app_guid` from this page's URL), asks it which record the
@@ -79,7 +79,39 @@
     }
   }
 
+  /**
+   * Asks Ledgerline to send the customer their summary (a report request on their behalf), once.
+   * @param {HTMLButtonElement} button
+   */
+  async function sendSummary(button) {
+    const line = root.querySelector('[data-send-summary-status]');
+    button.disabled = true;
+    try {
+      const response = await fetch(button.dataset.url ?? '', {
+        method: 'POST',
+        headers: { [sessionHeader]: session, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ objectType: button.dataset.objectType, objectId: button.dataset.objectId }),
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+      /** @type {{ message?: string, error?: { message?: string } }} */
+      const answer = /** @type {unknown} */ (await response.json()) ?? {};
+      if (line) line.textContent = response.ok ? (answer.message ?? 'Requested.') : `Not sent: ${answer.error?.message ?? `HTTP ${response.status}`}`;
+      if (!response.ok) button.disabled = false;
+    } catch {
+      if (line) line.textContent = 'Ledgerline could not be reached. Try again.';
+      button.disabled = false;
+    } finally {
+      fit();
+    }
+  }
+
   root.addEventListener('click', (event) => {
+    const send = event.target instanceof window.Element ? event.target.closest('button[data-action="send-summary"]') : null;
+    if (send instanceof window.HTMLButtonElement) {
+      void sendSummary(send);
+      return;
+    }
     const target = event.target instanceof window.Element ? event.target.closest('button[data-filter]') : null;
     if (!(target instanceof window.HTMLButtonElement)) return;
     const name = target.dataset.filter;

@@ -14,6 +14,7 @@ import { resolveTenant } from '../../../core/identity/identity-store.ts';
 import { createInstallService } from '../../../core/install/install-service.ts';
 import { createLogger } from '../../../core/log/index.ts';
 import { createSummaryService } from '../../../core/panels/summary-service.ts';
+import { createReportsService } from '../../../core/reports/index.ts';
 import { SubjectKeyring } from '../../../core/privacy/index.ts';
 import { startServer, storeBackedDeps, type PluginSummary, type RunningServer, type ZendeskHarness } from '../../../core/server/index.ts';
 import type { Database } from '../../../core/store/index.ts';
@@ -104,12 +105,15 @@ export async function startSidebarServer(
   // Without plugins given, the Zendesk panel alone, verifying with the app key's public half.
   const plugins = options.plugins ?? [zendeskPanelPlugin({ ZENDESK_APP_PUBLIC_KEY: options.appKey.publicKeyPem })];
   const summaries = createSummaryService({ sql: db.sql, keyring: stackKeyring, plugins, publicUrl: url, log });
+  // Requests only: nothing processes them here (no mail, no PDF printer to close).
+  const reports = createReportsService({ sql: db.sql, keyring: stackKeyring, mail: null, mailFrom: 'Ledgerline <reports@acme.example>', publicUrl: url, log });
   const config = { env: 'test' as const, adminToken: undefined, publicUrl: url, environment: {}, encryptionKeySource: 'environment' as const };
   const deps = storeBackedDeps({ config, log, database: db, plugins: pluginSummaries, frameAncestors: ['https://*.zendesk.com'] });
   const server = await startServer(
     {
       ...deps,
       summaries,
+      reports,
       frameSessionKey,
       frameHosts: { zendesk: { sdk: 'zaf', displayName: 'Zendesk', locations: zendeskSidebarLocations } },
       ...(options.harness ? { zendeskHarness: harnessFor(options.appKey) } : {}),

@@ -255,6 +255,49 @@ describeOnTestDatabases('Zendesk sidebar: signed first load, panel session, cros
     expect((await panelEntries(globex.tenantId)).map((e) => e.kind)).toEqual(['panel.session_opened', 'panel.viewed']);
   });
 
+  it("requests, on the requester's behalf, last month's summary sent to their e-mail as a secure link with a code; recorded with the agent who asked", async () => {
+    const session = sessionOf(await (await firstLoad(signZendeskPanelToken(claims(), appKey.privateKeyPem))).text())!;
+    const html = await (await history(session)).text();
+    expect(html).toMatch(/<button type="button" data-action="send-summary" data-url="\/panels\/zendesk\/summary-requests" data-object-type="user" data-object-id="501">E-mail Maya Ortiz their account activity summary<\/button>/);
+    const send = (token: string | null, body: unknown) =>
+      fetch(`${server.url}/panels/zendesk/summary-requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token === null ? {} : { [frameSessionHeader]: token }) },
+        body: JSON.stringify(body),
+      });
+    // No session, another location's object type, a record of another tenant: refused, nothing requested.
+    expect((await send(null, { objectType: 'user', objectId: '501' })).status).toBe(401);
+    expect((await send(session, { objectType: 'organization', objectId: '9' })).status).toBe(403);
+    expect((await send(session, { objectType: 'user', objectId: '777' })).status).toBe(404);
+    expect((await send(session, { objectType: 'user', objectId: '501', extra: true })).status).toBe(400);
+    expect(await db().sql.query(`select 1 from report_request`)).toEqual([]);
+
+    const response = await send(session, { objectType: 'user', objectId: '501' });
+    expect(response.status).toBe(201);
+    const answer = (await response.json()) as { requestId: string; message: string };
+    expect(answer.message).toContain('maya@birch.example will receive a secure link');
+    const [request] = await db().sql.query<Record<string, unknown>>(
+      `select tenant_id, template_slug, parameters, format, requested_by, requested_via, on_behalf_of, recipient, delivery, status from report_request where id = $1`,
+      [answer.requestId],
+    );
+    const lastMonth = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+    expect(request).toMatchObject({
+      tenant_id: acme.tenantId,
+      template_slug: 'account-activity',
+      format: 'pdf',
+      requested_by: 'zendesk user 42',
+      requested_via: 'agent',
+      on_behalf_of: 'zendesk user 501',
+      recipient: 'maya@birch.example',
+      delivery: 'link',
+      status: 'requested',
+      parameters: expect.objectContaining({ period: lastMonth, role: 'customer', subject: { installationId: acme.zendesk, kind: 'person', objectType: 'user', externalId: '501' } }),
+    });
+    const requested = (await listEntries((q, p) => db().sql.query(q, p), acme.tenantId, { limit: 1000 })).filter((e) => e.kind === 'report.requested');
+    expect(requested).toHaveLength(1);
+    expect(JSON.stringify(requested[0]!.body)).toContain('zendesk user 42');
+  });
+
   it("plays Zendesk in the console's harness (sandbox only): a first load the plugin accepts, framed from the console's origin, linked from the installation and the summary", async () => {
     const installationPage = await (await fetch(`${server.url}/tenants/acme/installations/${acme.zendesk}`)).text();
     const harnessPath = `/tenants/acme/installations/${acme.zendesk}/zendesk-harness?location=ticket_sidebar&amp;objectType=user&amp;objectId=501`;
