@@ -129,6 +129,11 @@ export const settings = {
     doc: 'How long a secure report link works.',
   },
   CHROMIUM_PATH: { schema: z.string().min(1), default: '/usr/bin/chromium', doc: 'The Chromium that prints reports to PDF (Debian: apt-get install chromium).' },
+  LEDGERLINE_TRUST_PROXY: {
+    schema: z.coerce.number().int().min(0).max(10),
+    default: '0',
+    doc: 'How many reverse proxies in front of Ledgerline may name the client address (X-Forwarded-For); 0 takes the TCP peer. Set it to the number of proxies you run, never more: the sign-in throttle and the secure-link log use that address.',
+  },
   LEDGERLINE_AUTO_MIGRATE: { schema: booleanFlag, default: 'true', doc: 'Apply pending migrations when the server starts.' },
   LEDGERLINE_MANIFEST: { schema: z.string().min(1), default: './plugin.manifest.json', doc: 'Path of the plugin manifest.' },
   LEDGERLINE_INLINE_WORKER: {
@@ -184,6 +189,7 @@ export interface Config {
   readonly reportSla: { readonly generateHours: number; readonly acknowledgeHours: number };
   readonly reportLinkTtlHours: number;
   readonly chromiumPath: string;
+  readonly trustProxy: number;
   readonly autoMigrate: boolean;
   readonly manifestPath: string;
   readonly logLevel: SettingValues['LOG_LEVEL'];
@@ -258,6 +264,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     reportSla: { generateHours: s.LEDGERLINE_REPORT_GENERATE_SLA_HOURS, acknowledgeHours: s.LEDGERLINE_REPORT_ACKNOWLEDGE_SLA_HOURS },
     reportLinkTtlHours: s.LEDGERLINE_REPORT_LINK_TTL_HOURS,
     chromiumPath: s.CHROMIUM_PATH,
+    trustProxy: s.LEDGERLINE_TRUST_PROXY,
     autoMigrate: s.LEDGERLINE_AUTO_MIGRATE,
     manifestPath: resolve(s.LEDGERLINE_MANIFEST),
     logLevel: s.LOG_LEVEL,

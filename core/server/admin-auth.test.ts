@@ -106,6 +106,22 @@ describe('console login', () => {
     expect(cookieValue(refused.headers.getSetCookie(), 'll_session')).toBeUndefined();
   });
 
+  it('behind a trusted proxy, throttles the client the proxy names, not the proxy itself; without trust, the forwarded address is ignored', async () => {
+    const failFrom = (forwardedFor: string, csrf: string) =>
+      postForm(`${server!.url}/login`, { token: 'wrong', _csrf: csrf }, { cookie: `ll_csrf=${csrf}`, 'x-forwarded-for': forwardedFor });
+    server = await startTestServer({ adminToken: testAdminToken, trustProxy: 1 });
+    let csrf = await openLoginPage(server.url);
+    for (let i = 0; i < 10; i += 1) expect((await failFrom('198.51.100.7', csrf)).status).toBe(401);
+    expect((await failFrom('198.51.100.7', csrf)).status).toBe(429);
+    expect((await failFrom('198.51.100.8', csrf)).status).toBe(401);
+    await server.close();
+    server = await startTestServer({ adminToken: testAdminToken });
+    csrf = await openLoginPage(server.url);
+    for (let i = 0; i < 10; i += 1) expect((await failFrom(`198.51.100.${i}`, csrf)).status).toBe(401);
+    // Every attempt came from the same TCP peer, whatever the header said.
+    expect((await failFrom('198.51.100.200', csrf)).status).toBe(429);
+  });
+
   it('sets an HttpOnly, SameSite=Strict session cookie for the right token and lets the console in', async () => {
     server = await startTestServer({ adminToken: testAdminToken });
     const csrf = await openLoginPage(server.url);

@@ -76,7 +76,7 @@ export function loginRoutes(config: ServerConfig, throttle: LoginThrottle = crea
     const next = body.next ?? '/';
     const expected = config.adminToken;
     if (expected === undefined) return res.redirect(303, next);
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     throttle.check(address);
     if (!tokensMatch(body.token, expected)) {
       throttle.failed(address);

@@ -49,6 +49,8 @@ export function createApp(deps: ServerDeps, options: AppOptions = {}): Express {
   const httpMetrics = createHttpMetrics(registry);
 
   app.disable('x-powered-by');
+  // The client address (req.ip) is the TCP peer unless the operator runs that many proxies in front.
+  app.set('trust proxy', deps.config.trustProxy ?? 0);
   app.set('views', viewsDir);
   app.set('view engine', 'ejs');
   // Three arguments, so ejs reads express's settings (views, view cache) from the data.

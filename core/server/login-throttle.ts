@@ -2,8 +2,8 @@
  * Failed console sign-ins per client address: after `maxFailures` wrong tokens within `windowMs`
  * the address is refused (429 with Retry-After) until the oldest failure leaves the window, so the
  * admin token cannot be guessed at network speed. A success clears the address. The address is
- * the TCP peer (Ledgerline does not trust X-Forwarded-For). Memory is bounded: the table forgets
- * its oldest address beyond `maxAddresses`.
+ * the request's client address: the TCP peer, or the client LEDGERLINE_TRUST_PROXY trusted proxies
+ * name. Memory is bounded: the table forgets its oldest address beyond `maxAddresses`.
  */
 import { LedgerlineError } from '../errors/index.ts';
 

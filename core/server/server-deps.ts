@@ -16,7 +16,7 @@ import type { Logger } from '../log/index.ts';
 import type { Registry } from '../metrics/index.ts';
 
 /** The settings the server reads; a full `Config` satisfies it. */
-export type ServerConfig = Pick<Config, 'env' | 'adminToken' | 'publicUrl' | 'environment' | 'encryptionKeySource'>;
+export type ServerConfig = Pick<Config, 'env' | 'adminToken' | 'publicUrl' | 'environment' | 'encryptionKeySource'> & Partial<Pick<Config, 'trustProxy'>>;
 
 /** What /readyz asks the database. Both reject when the database does not answer. */
 export interface ReadinessProbe {

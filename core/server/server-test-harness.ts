@@ -31,6 +31,7 @@ export interface HarnessOptions {
   readonly panels?: Router;
   readonly environment?: Record<string, string>;
   readonly jsonBodyLimit?: string;
+  readonly trustProxy?: number;
   readonly tenants?: ServerDeps['tenants'];
 }
 
@@ -56,6 +57,7 @@ export async function startTestServer(options: HarnessOptions = {}): Promise<Tes
     publicUrl: options.publicUrl ?? 'http://localhost:3000',
     environment: options.environment ?? {},
     encryptionKeySource: 'environment',
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   };
   const deps: ServerDeps = {
     config,
