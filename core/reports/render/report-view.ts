@@ -6,6 +6,7 @@
 import type { MetricValue, ReportData, SectionData, SourceFreshness } from '../report-model.ts';
 import { formatDate, formatDateTime, formatMoney, formatNumber, formatPercent, reportText, type ReportText } from './i18n.ts';
 import { chartSvg } from './report-charts.ts';
+import { churnReason } from './churn-reasons.ts';
 
 /** A table cell: its text, an optional muted line below, and how it aligns. */
 export interface CellView {
@@ -107,7 +108,7 @@ function customersSection(data: ReportData, t: ReportText, section: Extract<Sect
     { text: formatNumber(data.locale, row.frequency), numeric: true },
     { text: row.monetary.length === 0 ? dash : row.monetary.map((m) => formatMoney(data.locale, m)).join('\n'), numeric: true },
     { text: row.rfm ? `${row.rfm.r}-${row.rfm.f}-${row.rfm.m}` : dash, nowrap: true },
-    { text: `${translated(t.riskLevels, row.churnRisk.level)} (${row.churnRisk.score})`, lines: row.churnRisk.reasons, tone: `risk-${row.churnRisk.level}` },
+    { text: `${translated(t.riskLevels, row.churnRisk.level)} (${row.churnRisk.score})`, lines: row.churnRisk.reasons.map((reason) => churnReason(data.locale, reason)), tone: `risk-${row.churnRisk.level}` },
   ]);
   return {
     type: 'table',
