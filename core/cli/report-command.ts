@@ -4,120 +4,17 @@
  * Words and flags are checked before the database opens, so a bad flag changes nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { z } from 'zod';
-import { invalidInput, isLedgerlineError, LedgerlineError, toLedgerlineError } from '../errors/index.ts';
-import {
-  builtInTemplates,
-  createReportsService,
-  deliveryMethods,
-  isTimeZone,
-  PeriodText,
-  reportFormats,
-  reportLocales,
-  reportMetrics,
-  reportRoles,
-  reportsOptionsFrom,
-  requestStatuses,
-  resolvePeriod,
-  type ReportParameters,
-  type ReportsService,
-} from '../reports/index.ts';
+import { LedgerlineError } from '../errors/index.ts';
+import { builtInTemplates, createReportsService, reportFormats, reportMetrics, reportsOptionsFrom, requestStatuses, type ReportsService } from '../reports/index.ts';
 import { createTenantDirectory, type TenantView } from '../store/index.ts';
 import { deliveryOptionsFrom } from '../triggers/notifications.ts';
 import { parseArguments, type Command } from './commands.ts';
+import { Args, done, parametersFrom, print, readInput, readJson, required, Slug, tenantOf, usageError, type Action } from './report-command-kit.ts';
+import { planWorkflow } from './report-workflow-actions.ts';
 import { openRuntime } from './runtime.ts';
-import { TenantSlugArg } from './tenant-arg.ts';
-
-const Slug = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a slug: lower-case letters, digits and dashes, starting with a letter');
-
-const Args = z.strictObject({
-  tenant: TenantSlugArg.optional(),
-  period: PeriodText.optional(),
-  segment: Slug.optional(),
-  metrics: z.string().transform((text) => text.split(',').map((m) => m.trim())).pipe(z.array(z.enum(reportMetrics)).min(1)).optional(),
-  format: z.enum(reportFormats).optional(),
-  locale: z.enum(reportLocales).optional(),
-  tz: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
-  role: z.enum(reportRoles).optional(),
-  out: z.string().min(1).optional(),
-  file: z.string().min(1).optional(),
-  recipient: z.email('must be an e-mail address').optional(),
-  delivery: z.enum(deliveryMethods).optional(),
-  code: z.boolean().optional(),
-  status: z.enum(requestStatuses).optional(),
-  reason: z.string().trim().min(1).max(1000).optional(),
-  template: Slug.optional(),
-  cadence: z.enum(['daily', 'weekly', 'monthly']).optional(),
-  at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time as HH:MM').optional(),
-  weekday: z.coerce.number().int().min(1).max(7, 'must be 1 (Monday) to 7 (Sunday)').optional(),
-  day: z.coerce.number().int().min(1).max(28, 'must be a day of the month, 1 to 28').optional(),
-  json: z.boolean().optional(),
-});
-type Args = z.infer<typeof Args>;
-
-interface Context {
-  readonly args: Args;
-  readonly reports: ReportsService;
-  /** Null only when no tenant exists yet (then only the built-in library can be listed). */
-  readonly tenant: TenantView | null;
-  readonly by: string;
-}
-type Action = (ctx: Context) => Promise<number>;
-
-const usageError = (flag: string, message: string): LedgerlineError => invalidInput('arguments', [{ path: [flag], message }]);
-
-function required<T>(value: T | undefined, flag: string, why: string): T {
-  if (value === undefined) throw usageError(flag, why);
-  return value;
-}
-
-function tenantOf(ctx: Context): TenantView {
-  if (!ctx.tenant) throw new LedgerlineError('LL_NOT_FOUND', 'there is no tenant yet: install Ledgerline on a platform first');
-  return ctx.tenant;
-}
-
-/** Prints the line once the awaited change has happened (its result is already shown in the line). */
-const done = (_changed: unknown, line: string): number => {
-  console.log(line);
-  return 0;
-};
-
-const print = (ctx: Context, value: unknown, lines: () => readonly string[]): number => {
-  console.log(ctx.args.json ? JSON.stringify(value, null, 2) : lines().join('\n'));
-  return 0;
-};
-
-/** The run parameters from the flags; the period is resolved now so a bad one stops before anything opens. */
-function parametersFrom(args: Args): ReportParameters {
-  const period = required(args.period, '--period', 'give the period, e.g. 2026-10, 2026-W40 or 2026-10-01..2026-10-15');
-  const timeZone = args.tz ?? 'UTC';
-  try {
-    resolvePeriod(period, timeZone);
-  } catch (error) {
-    throw isLedgerlineError(error, 'LL_INVALID_INPUT') ? usageError('--period', error.message) : error;
-  }
-  return { period, timeZone, locale: args.locale ?? 'en', role: args.role ?? 'admin', ...(args.segment ? { segment: args.segment } : {}), ...(args.metrics ? { metrics: args.metrics } : {}) };
-}
-
-async function readInput(path: string | undefined, flag: string): Promise<string> {
-  try {
-    return await readFile(required(path, flag, 'give the file to read'), 'utf8');
-  } catch (error) {
-    throw isLedgerlineError(error) ? error : usageError(flag, `cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-async function readJson(path: string | undefined): Promise<unknown> {
-  const text = await readInput(path, '--file');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw usageError('--file', `${path} is not JSON: ${(error as Error).message}`);
-  }
-}
 
 /** Temp file in the same directory, then rename: a reader never sees half a report. */
 async function writeAtomically(path: string, body: Buffer): Promise<void> {
@@ -132,17 +29,6 @@ async function writeAtomically(path: string, body: Buffer): Promise<void> {
 }
 
 const kilobytes = (bytes: number): string => (bytes < 1024 ? `${bytes} bytes` : `${(bytes / 1024).toFixed(1)} KB`);
-
-/** Validation errors of the workflow named by the flag that carries the field. */
-const flagOfField: Readonly<Record<string, string>> = { templateSlug: 'template', timeZone: 'tz', localTime: 'at', dayOfMonth: 'day', requireCode: 'code', recipient: 'recipient', delivery: 'delivery', format: 'format', cadence: 'cadence', weekday: 'weekday', period: 'period', segment: 'segment', metrics: 'metrics', locale: 'locale', role: 'role' };
-function asFlagError(thrown: unknown): LedgerlineError {
-  const error = toLedgerlineError(thrown);
-  if (error.code !== 'LL_INVALID_INPUT' || !error.details.issues) return error;
-  return invalidInput('arguments', error.details.issues.map((i) => {
-    const field = i.path.split('.').find((part) => part in flagOfField);
-    return { path: [field ? `--${flagOfField[field]}` : i.path], message: i.message };
-  }));
-}
 
 async function planRun(args: Args, template: string | undefined): Promise<Action> {
   const slug = required(template, 'template', 'name the template to run, e.g. `report run account-activity` (see `report list`)');
@@ -245,70 +131,10 @@ async function plan(args: Args, words: readonly string[]): Promise<Action> {
         const spend = await ctx.reports.spend.list(tenantOf(ctx).id);
         return print(ctx, spend, () => (spend.length === 0 ? ['No acquisition spend recorded'] : spend.map((s) => `${s.spentOn}  ${s.channel}  ${s.amount} ${s.currency}  (by ${s.importedBy})`)));
       };
-    case 'requests':
-      return async (ctx) => {
-        const requests = await ctx.reports.workflow.list(tenantOf(ctx).id, args.status ? { status: args.status } : {});
-        return print(ctx, requests, () =>
-          requests.length === 0 ? ['No report requests'] : requests.map((r) => `${r.id}  ${r.status.padEnd(12)}  ${r.templateSlug} ${r.parameters?.period ?? '?'} ${r.format} by ${r.delivery}${r.recipient ? ` to ${r.recipient}` : ''}${r.statusReason ? `: ${r.statusReason}` : ''}`),
-        );
-      };
-    case 'acknowledge': {
-      const id = required(action, 'id', 'name the request to acknowledge');
-      return async (ctx) => done(await ctx.reports.workflow.acknowledge(tenantOf(ctx).id, id, ctx.by), `Acknowledged ${id}`);
-    }
-    case 'dispute': {
-      const id = required(action, 'id', 'name the request to dispute');
-      const reason = required(args.reason, '--reason', 'say why the report is disputed');
-      return async (ctx) => done(await ctx.reports.workflow.dispute(tenantOf(ctx).id, id, ctx.by, reason), `Disputed ${id}`);
-    }
-    case 'schedule list':
-      return async (ctx) => {
-        const schedules = await ctx.reports.workflow.schedules.list(tenantOf(ctx).id);
-        return print(ctx, schedules, () =>
-          schedules.length === 0 ? ['No schedules'] : schedules.map((s) => `${s.id}  ${s.templateSlug} ${s.cadence} at ${s.localTime} ${s.timeZone} to ${s.recipient} by ${s.delivery} (${s.format}); next ${s.nextRunAt.toISOString()}`),
-        );
-      };
-    case 'schedule create': {
-      const cadence = required(args.cadence, '--cadence', 'give the cadence: daily, weekly or monthly');
-      const input = {
-        templateSlug: required(args.template, '--template', 'name the template to send'),
-        parameters: { locale: args.locale ?? 'en', role: args.role ?? 'admin', ...(args.segment ? { segment: args.segment } : {}), ...(args.metrics ? { metrics: args.metrics } : {}) },
-        recipient: required(args.recipient, '--recipient', 'give the e-mail address to send to'),
-        delivery: args.delivery ?? 'attachment',
-        format: args.format ?? 'pdf',
-        requireCode: args.code ?? false,
-        cadence,
-        timeZone: args.tz ?? 'UTC',
-        localTime: required(args.at, '--at', 'give the local time to send at, e.g. 08:00'),
-        weekday: cadence === 'weekly' ? (args.weekday ?? 1) : (args.weekday ?? null),
-        dayOfMonth: cadence === 'monthly' ? (args.day ?? 1) : (args.day ?? null),
-      };
-      return async (ctx) => {
-        const created = await ctx.reports.workflow.schedules.create(tenantOf(ctx).id, input, ctx.by).catch((error: unknown) => {
-          throw asFlagError(error);
-        });
-        console.log(`Scheduled ${created.templateSlug} ${created.cadence} at ${created.localTime} ${created.timeZone} to ${created.recipient}: ${created.id}, first run ${created.nextRunAt.toISOString()}`);
-        return 0;
-      };
-    }
-    case 'schedule remove': {
-      const id = required(target, 'id', 'name the schedule to remove');
-      return async (ctx) => done(await ctx.reports.workflow.schedules.remove(tenantOf(ctx).id, id, ctx.by), `Removed schedule ${id}`);
-    }
   }
   if (group === 'run') return planRun(args, action);
-  if (group === 'request') {
-    const templateSlug = required(action, 'template', 'name the template to request');
-    const parameters = parametersFrom(args);
-    const delivery = required(args.delivery, '--delivery', 'choose attachment, link or portal');
-    return async (ctx) => {
-      const input = { tenantId: tenantOf(ctx).id, templateSlug, parameters, format: args.format ?? 'pdf', requestedBy: ctx.by, via: 'cli' as const, recipient: args.recipient ?? null, delivery, requireCode: args.code ?? false };
-      const request = await ctx.reports.workflow.request(input).catch((error: unknown) => {
-        throw asFlagError(error);
-      });
-      return done(request, `Requested ${request.id}: ${templateSlug} ${parameters.period} (${request.format}) by ${delivery}, due by ${request.sla.generateDueAt.toISOString()}; the worker generates and delivers it`);
-    };
-  }
+  const workflow = planWorkflow(args, words);
+  if (workflow) return workflow;
   throw usageError('subcommand', `unknown subcommand '${words.join(' ')}': see \`ledgerline report --help\``);
 }
 
