@@ -18,7 +18,8 @@ export interface PdfPrinter {
 
 const PrinterOptions = z.strictObject({ executablePath: z.string().min(1).optional() }).default({});
 
-const launchArgs = [
+/** Headless Debian Chromium that does not reach for Google's services (the browser tests launch it so too). */
+export const quietChromiumArgs: readonly string[] = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -26,6 +27,10 @@ const launchArgs = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+];
+
+const launchArgs = [
+  ...quietChromiumArgs,
   // Request interception alone still lets an <iframe> open a connection before its request is
   // refused; with no host resolving (IP addresses included), nothing can be reached at all.
   '--host-resolver-rules=MAP * ~NOTFOUND',
