@@ -47,6 +47,16 @@ export function entryHash(prevHash: Buffer, entry: Omit<LedgerEntry, 'prevHash' 
 
 const kindPattern = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 
+function checkKind(kind: string): void {
+  if (!kindPattern.test(kind)) throw new LedgerlineError('LL_INVALID_INPUT', `ledger entry kind '${kind}' is not a dotted lower-case name`, { details: { field: 'kind' } });
+}
+
+/** Refuses (LL_INVALID_INPUT) an entry `appendEntries` would refuse: a kind that is not a dotted name, or a body JSON cannot carry. */
+export function checkEntryInput(input: LedgerEntryInput): void {
+  checkKind(input.kind);
+  canonicalize({ body: input.body });
+}
+
 /** The entries that follow a head (`prevHash`, `prevSeq`), hashed in order. Pure: no storage. */
 export function chainEntries(tenantId: string, prevHash: Buffer, prevSeq: number, inputs: readonly LedgerEntryInput[], now: Date): LedgerEntry[] {
   const recordedAt = now.toISOString();
@@ -69,9 +79,7 @@ export function chainEntries(tenantId: string, prevHash: Buffer, prevSeq: number
  */
 export async function appendEntries(exec: LedgerExecutor, tenantId: string, inputs: readonly LedgerEntryInput[], now: Date = new Date()): Promise<LedgerEntry[]> {
   if (inputs.length === 0) return [];
-  for (const input of inputs) {
-    if (!kindPattern.test(input.kind)) throw new LedgerlineError('LL_INVALID_INPUT', `ledger entry kind '${input.kind}' is not a dotted lower-case name`, { details: { field: 'kind' } });
-  }
+  for (const input of inputs) checkKind(input.kind);
   // A body JSON cannot carry is refused while hashing (chainEntries), before anything is inserted.
   await exec(`insert into ledger_head (tenant_id, seq, hash) values ($1, 0, $2) on conflict (tenant_id) do nothing`, [tenantId, genesisHash]);
   const [head] = await exec(`select seq::text as seq, encode(hash, 'hex') as hash from ledger_head where tenant_id = $1 for update`, [tenantId]);

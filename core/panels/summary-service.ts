@@ -7,7 +7,7 @@ import type { LoadedPlugin, Logger, InboundRequest, PanelSubject } from '../cont
 import type { SubjectRef } from '../model/index.ts';
 import { LedgerlineError } from '../errors/index.ts';
 import type { SqlSession } from '../store/index.ts';
-import { appendEntries } from '../ledger/ledger.ts';
+import { createGroupAppender } from '../ledger/group-append.ts';
 import type { SubjectKeyring } from '../privacy/index.ts';
 import { buildSummary } from './summary.ts';
 import type { AccountSummary } from './summary-schema.ts';
@@ -54,6 +54,8 @@ export interface FrameSummaryOptions {
 
 export function createSummaryService(options: SummaryServiceOptions) {
   const now = (): Date => options.now?.() ?? new Date();
+  /** Panel views and session openings: many at once under load, so they are group-committed. */
+  const ledger = createGroupAppender(options.sql, { now });
 
   async function tenantSlug(tenantId: string): Promise<string> {
     const [row] = await options.sql.query<{ slug: string }>(`select slug from tenant where id = $1`, [tenantId]);
@@ -66,8 +68,8 @@ export function createSummaryService(options: SummaryServiceOptions) {
     return `/tenants/${encodeURIComponent(slug)}/installations/${encodeURIComponent(installationId)}/summaries/${kind}/${encodeURIComponent(subject.objectType)}/${encodeURIComponent(subject.externalId)}`;
   }
 
-  async function summarize(tenantId: string, installationId: string, subject: PanelSubject, extra: FrameSummaryOptions = {}): Promise<AccountSummary> {
-    const slug = await tenantSlug(tenantId);
+  async function summarize(tenantId: string, installationId: string, subject: PanelSubject, extra: FrameSummaryOptions = {}, knownSlug?: string): Promise<AccountSummary> {
+    const slug = knownSlug ?? (await tenantSlug(tenantId));
     return buildSummary(options.sql, options.keyring, {
       tenantId,
       installationId,
@@ -80,10 +82,12 @@ export function createSummaryService(options: SummaryServiceOptions) {
   }
 
   /** The one active installation of a platform account, as panels find it. */
-  async function activeInstallation(pluginId: string, platformAccountId: string): Promise<{ id: string; tenant_id: string }> {
-    const installations = await options.sql.query<{ id: string; tenant_id: string }>(
-      `select id, tenant_id from installation where platform = $1 and platform_account_id = $2 and status = 'active'`,
+  async function activeInstallation(pluginId: string, platformAccountId: string): Promise<{ id: string; tenant_id: string; slug: string }> {
+    const installations = await options.sql.query<{ id: string; tenant_id: string; slug: string }>(
+      `select i.id, i.tenant_id, t.slug from installation i join tenant t on t.id = i.tenant_id
+        where i.platform = $1 and i.platform_account_id = $2 and i.status = 'active'`,
       [pluginId, platformAccountId],
+      { prepared: true },
     );
     const [installation] = installations;
     if (!installation) throw new LedgerlineError('LL_NOT_FOUND', `${pluginId} account ${platformAccountId} has no active Ledgerline installation`);
@@ -94,7 +98,7 @@ export function createSummaryService(options: SummaryServiceOptions) {
   }
 
   async function appendPanelEntry(tenantId: string, kind: 'panel.viewed' | 'panel.session_opened', body: Record<string, unknown>): Promise<void> {
-    await options.sql.transaction((tx) => appendEntries((sql, params) => tx.query(sql, params), tenantId, [{ kind, body }]));
+    await ledger.append(tenantId, { kind, body });
   }
 
   return {
@@ -102,21 +106,15 @@ export function createSummaryService(options: SummaryServiceOptions) {
       const plugin = options.plugins.find((p) => p.connector.id === pluginId);
       if (!plugin?.connector.panel) throw new LedgerlineError('LL_NOT_FOUND', `plugin '${pluginId}' has no panel`);
       const verified = await plugin.connector.panel.verify(request, plugin.settings, now());
-      const installations = await options.sql.query<{ id: string; tenant_id: string }>(
-        `select id, tenant_id from installation where platform = $1 and platform_account_id = $2 and status = 'active'`,
-        [pluginId, verified.platformAccountId],
-      );
-      const [installation] = installations;
-      if (!installation) throw new LedgerlineError('LL_NOT_FOUND', `${pluginId} account ${verified.platformAccountId} has no active Ledgerline installation`);
-      if (installations.length > 1) {
-        throw new LedgerlineError('LL_CONFLICT', `${pluginId} account ${verified.platformAccountId} is installed in ${installations.length} tenants; uninstall it from all but one`);
-      }
-      const summary = await summarize(installation.tenant_id, installation.id, verified.subject);
-      await options.sql.transaction((tx) =>
-        appendEntries((sql, params) => tx.query(sql, params), installation.tenant_id, [
-          { kind: 'panel.viewed', body: { plugin: pluginId, installationId: installation.id, platformAccountId: verified.platformAccountId, platformUserId: verified.userId, subject: { ...verified.subject } } },
-        ]),
-      );
+      const installation = await activeInstallation(pluginId, verified.platformAccountId);
+      const summary = await summarize(installation.tenant_id, installation.id, verified.subject, {}, installation.slug);
+      await appendPanelEntry(installation.tenant_id, 'panel.viewed', {
+        plugin: pluginId,
+        installationId: installation.id,
+        platformAccountId: verified.platformAccountId,
+        platformUserId: verified.userId,
+        subject: { ...verified.subject },
+      });
       options.log.info(
         { plugin: pluginId, tenant: installation.tenant_id, installation: installation.id, platformUser: verified.userId, subject: verified.subject },
         'summary served to a panel',
@@ -163,12 +161,14 @@ export function createSummaryService(options: SummaryServiceOptions) {
      * account's active one in that tenant; the access is recorded like `forPanel`'s (`panel.viewed`).
      */
     async forFrameSession(grant: FrameSessionGrant, subject: SubjectRef, summaryOptions: FrameSummaryOptions = {}): Promise<AccountSummary> {
-      const [installation] = await options.sql.query<{ id: string }>(
-        `select id from installation where id = $1 and tenant_id = $2 and platform = $3 and platform_account_id = $4 and status = 'active'`,
+      const [installation] = await options.sql.query<{ id: string; slug: string }>(
+        `select i.id, t.slug from installation i join tenant t on t.id = i.tenant_id
+          where i.id = $1 and i.tenant_id = $2 and i.platform = $3 and i.platform_account_id = $4 and i.status = 'active'`,
         [grant.installationId, grant.tenantId, grant.plugin, grant.platformAccountId],
+        { prepared: true },
       );
       if (!installation) throw new LedgerlineError('LL_FORBIDDEN', `the ${grant.plugin} installation of this panel session is no longer active`);
-      const summary = await summarize(grant.tenantId, grant.installationId, subject, summaryOptions);
+      const summary = await summarize(grant.tenantId, grant.installationId, subject, summaryOptions, installation.slug);
       await appendPanelEntry(grant.tenantId, 'panel.viewed', {
         plugin: grant.plugin,
         location: grant.location,

@@ -21,7 +21,7 @@
 import { LedgerlineError } from '../errors/index.ts';
 import type { PanelSubject } from '../contract/index.ts';
 import { activityKinds, type ActivityKind } from '../model/index.ts';
-import { openActivityFields, type StoredActivityFields, type SubjectKeyring } from '../privacy/index.ts';
+import { openActivityFields, type StoredActivityFields, type SubjectKeyring, type WrappedSubjectKey } from '../privacy/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import type { AccountSummary, SummaryTimelineItem } from './summary-schema.ts';
 
@@ -58,15 +58,10 @@ interface SubjectRow {
 const dayMs = 86_400_000;
 const iso = (value: string | Date): string => new Date(value).toISOString();
 
-/** The other records of the subject's resolved profile, in any installation of the tenant (none before resolution). */
-async function profileMembers(sql: Sql, tenantId: string, self: Member): Promise<Member[]> {
-  return sql.query<Member>(
-    `select m.installation_id, m.object_type, m.external_id from identity_member me
-       join identity_member m on m.tenant_id = me.tenant_id and m.profile_id = me.profile_id
-      where me.tenant_id = $1 and me.installation_id = $2 and me.object_type = $3 and me.external_id = $4
-      limit 5000`,
-    [tenantId, self.installation_id, self.object_type, self.external_id],
-  );
+/** The account's own record and the other records of its resolved profile, in one statement. */
+interface OwnRow extends SubjectRow {
+  /** `[installation_id, object_type, external_id]` of every record of the profile (none before resolution). */
+  readonly profile: [string, string, string][];
 }
 
 function unique(members: readonly Member[]): Member[] {
@@ -75,52 +70,60 @@ function unique(members: readonly Member[]): Member[] {
   return [...seen.values()];
 }
 
-/** The canonical records of one subject and the members (subject records) it covers. */
+const notSynced = (subject: PanelSubject): LedgerlineError =>
+  new LedgerlineError('LL_NOT_FOUND', `${subject.objectType} ${subject.externalId} has not been synced from this installation yet`, { details: { field: 'objectId' } });
+
+/**
+ * The members (subject records) an account or a driver covers, and its name. An account is its
+ * records as resolved across installations plus everyone who belongs to one of them; a driver is
+ * whoever its activities are about. (A person's members are found by the summary statement.)
+ */
 async function membersOf(sql: Sql, request: SummaryRequest): Promise<{ members: Member[]; displayName: string; email: string | null }> {
   const { tenantId, installationId, subject } = request;
-  const [own] = await sql.query<SubjectRow>(
-    `select installation_id, object_type, external_id, canonical, deleted_at from source_record
-      where tenant_id = $1 and installation_id = $2 and object_type = $3 and external_id = $4`,
-    [tenantId, installationId, subject.objectType, subject.externalId],
-  );
-  // A record the installation never synced has no history yet: say so instead of an empty summary.
-  if (!own) throw new LedgerlineError('LL_NOT_FOUND', `${subject.objectType} ${subject.externalId} has not been synced from this installation yet`, { details: { field: 'objectId' } });
-  const self: Member = { installation_id: installationId, object_type: subject.objectType, external_id: subject.externalId };
-  if (subject.kind === 'person') {
-    const person = own?.canonical?.persons?.[0];
-    const aliases = (person?.mergedFrom ?? []).map((id): Member => ({ installation_id: installationId, object_type: subject.objectType, external_id: id }));
-    const profile = await profileMembers(sql, tenantId, self);
-    return { members: unique([self, ...aliases, ...profile]), displayName: person?.displayName ?? person?.email ?? `${subject.objectType} ${subject.externalId}`, email: person?.email ?? null };
-  }
-  if (subject.kind === 'account') {
-    // The account as resolved across installations, and everyone who belongs to any of its records.
-    const accounts = unique([self, ...(await profileMembers(sql, tenantId, self))]);
-    const people = await sql.query<Member>(
-      `select r.installation_id, r.object_type, r.external_id from source_record r
-         join unnest($2::uuid[], $3::text[], $4::text[]) as a(installation_id, object_type, external_id)
-           on r.installation_id = a.installation_id
-          and r.canonical -> 'persons' -> 0 -> 'account' ->> 'objectType' = a.object_type
-          and r.canonical -> 'persons' -> 0 -> 'account' ->> 'externalId' = a.external_id
-        where r.tenant_id = $1 and r.deleted_at is null
-        limit 5000`,
-      [tenantId, accounts.map((a) => a.installation_id), accounts.map((a) => a.object_type), accounts.map((a) => a.external_id)],
+  if (subject.kind === 'driver') {
+    const involved = await sql.query<Member & { title: string | null }>(
+      `select distinct on (subject_object_type, subject_external_id) installation_id, subject_object_type as object_type, subject_external_id as external_id,
+              attributes -> 'driverState' ->> 'title' as title
+         from activity
+        where tenant_id = $1 and installation_id = $2 and driver_object_type = $3 and driver_external_id = $4
+        order by subject_object_type, subject_external_id, occurred_at desc
+        limit 500`,
+      [tenantId, installationId, subject.objectType, subject.externalId],
+      { prepared: true },
     );
-    return { members: unique([...accounts, ...people]), displayName: own?.canonical?.accounts?.[0]?.name ?? `${subject.objectType} ${subject.externalId}`, email: null };
+    const title = involved.find((m) => m.title !== null)?.title ?? `${subject.objectType} ${subject.externalId}`;
+    return { members: involved.map(({ installation_id, object_type, external_id }) => ({ installation_id, object_type, external_id })), displayName: title, email: null };
   }
-  // A driver: whoever its activities are about.
-  const involved = await sql.query<Member & { title: string | null }>(
-    `select distinct on (subject_object_type, subject_external_id) installation_id, subject_object_type as object_type, subject_external_id as external_id,
-            attributes -> 'driverState' ->> 'title' as title
-       from activity
-      where tenant_id = $1 and installation_id = $2 and driver_object_type = $3 and driver_external_id = $4
-      order by subject_object_type, subject_external_id, occurred_at desc
-      limit 500`,
+  const [own] = await sql.query<OwnRow>(
+    `select r.installation_id, r.object_type, r.external_id, r.canonical, r.deleted_at,
+            coalesce((select json_agg(json_build_array(m.installation_id, m.object_type, m.external_id))
+                        from (select m.installation_id, m.object_type, m.external_id from identity_member me
+                                join identity_member m on m.tenant_id = me.tenant_id and m.profile_id = me.profile_id
+                               where me.tenant_id = r.tenant_id and me.installation_id = r.installation_id and me.object_type = r.object_type and me.external_id = r.external_id
+                               limit 5000) m), '[]') as profile
+       from source_record r
+      where r.tenant_id = $1 and r.installation_id = $2 and r.object_type = $3 and r.external_id = $4`,
     [tenantId, installationId, subject.objectType, subject.externalId],
+    { prepared: true },
   );
-  const title = involved.find((m) => m.title !== null)?.title ?? `${subject.objectType} ${subject.externalId}`;
-  return { members: involved.map(({ installation_id, object_type, external_id }) => ({ installation_id, object_type, external_id })), displayName: title, email: null };
+  if (!own) throw notSynced(subject);
+  const self: Member = { installation_id: installationId, object_type: subject.objectType, external_id: subject.externalId };
+  const accounts = unique([self, ...own.profile.map(([installation_id, object_type, external_id]): Member => ({ installation_id, object_type, external_id }))]);
+  const people = await sql.query<Member>(
+    `select r.installation_id, r.object_type, r.external_id from source_record r
+       join unnest($2::uuid[], $3::text[], $4::text[]) as a(installation_id, object_type, external_id)
+         on r.installation_id = a.installation_id
+        and r.canonical -> 'persons' -> 0 -> 'account' ->> 'objectType' = a.object_type
+        and r.canonical -> 'persons' -> 0 -> 'account' ->> 'externalId' = a.external_id
+      where r.tenant_id = $1 and r.deleted_at is null
+      limit 5000`,
+    [tenantId, ...memberArrays(accounts)],
+    { prepared: true },
+  );
+  return { members: unique([...accounts, ...people]), displayName: own.canonical?.accounts?.[0]?.name ?? `${subject.objectType} ${subject.externalId}`, email: null };
 }
 
+/** An activity as the summary statement returns it (timeline items and security alerts). */
 interface ActivityRow {
   readonly id: string;
   readonly installation_id: string;
@@ -142,6 +145,50 @@ interface ActivityRow {
   readonly driver_external_id: string | null;
 }
 
+interface DriverRow {
+  readonly installation_id: string;
+  readonly platform: string;
+  readonly driver_type: string;
+  readonly driver_object_type: string;
+  readonly driver_external_id: string;
+  readonly state: { title?: string; status?: string; open?: boolean };
+  readonly opened_at: string | null;
+  readonly amount: string | null;
+  readonly currency: string | null;
+  readonly priority: string | null;
+}
+
+interface SourceRow {
+  readonly platform: string;
+  readonly installation_id: string;
+  readonly account_name: string;
+  readonly last_synced_at: string | null;
+  readonly status: string | null;
+}
+
+/** Everything the summary shows, read by one statement over one snapshot. */
+interface SummaryRow {
+  readonly timeline: ActivityRow[];
+  readonly counts: Record<string, number> | null;
+  readonly last_contact: string | null;
+  readonly last_activity: string | null;
+  readonly frequency: number;
+  readonly money: { currency: string; lifetime: string; in_period: string }[];
+  readonly drivers: DriverRow[];
+  readonly alerts: ActivityRow[];
+  readonly tickets_opened: number;
+  readonly cancellations: number;
+  readonly refunds: number;
+  readonly sources: SourceRow[];
+  readonly notifications: { message: string; status: string; due_at: string | null; created_at: string }[];
+  /** The live subject keys of the activities shown (timeline and alerts). */
+  readonly keys: WrappedSubjectKey[];
+  /** Whether the person's own record was found (person summaries only). */
+  readonly found: boolean;
+  /** The person's own canonical record (person summaries only). */
+  readonly canonical: SubjectRow['canonical'];
+}
+
 /** The columns the personal fields of a stored activity are read back from. */
 const storedFields = (row: { installation_id: string; source_object_type: string; source_external_id: string; discriminator: string; personal: string | null; summary: string | null; actor: string | null; attributes: Record<string, unknown> }): StoredActivityFields => ({
   installationId: row.installation_id,
@@ -159,126 +206,170 @@ function memberArrays(members: readonly Member[]): [string[], string[], string[]
   return [members.map((m) => m.installation_id), members.map((m) => m.object_type), members.map((m) => m.external_id)];
 }
 
-const membersCte = `with members as (select distinct * from unnest($2::uuid[], $3::text[], $4::text[]) as m(installation_id, object_type, external_id)),
-  mine as (
-    select a.* from members m
-      join activity a on a.tenant_id = $1 and a.subject_object_type = m.object_type and a.subject_external_id = m.external_id and a.installation_id = m.installation_id
-  )`;
+/** An activity row as JSON, money and ids as text so nothing loses precision. */
+const activityJson = (a: string) => `json_build_object('id', ${a}.id::text, 'installation_id', ${a}.installation_id, 'platform', i.platform, 'kind', ${a}.kind, 'category', ${a}.category,
+  'occurred_at', ${a}.occurred_at, 'summary', ${a}.summary, 'actor', ${a}.actor, 'personal', ${a}.personal, 'attributes', ${a}.attributes, 'discriminator', ${a}.discriminator,
+  'amount', ${a}.amount::text, 'currency', ${a}.currency, 'source_object_type', ${a}.source_object_type, 'source_external_id', ${a}.source_external_id,
+  'driver_type', ${a}.driver_type, 'driver_object_type', ${a}.driver_object_type, 'driver_external_id', ${a}.driver_external_id)`;
 
-/** The summary's SQL for one subject and period: what panels, the console preview and reports share. */
+/**
+ * The members of a person: their record, the records the platform merged into it, and every record
+ * of their resolved profile (none before resolution). `own` is empty when the record was never
+ * synced from the installation.
+ */
+const personMembers = `
+with own as (
+  select r.canonical from source_record r where r.tenant_id = $1 and r.installation_id = $2 and r.object_type = $3 and r.external_id = $4
+),
+members as (
+  select $2::uuid as installation_id, $3::text as object_type, $4::text as external_id from own
+  union
+  select $2::uuid, $3::text, alias from own,
+         jsonb_array_elements_text(case when jsonb_typeof(own.canonical -> 'persons' -> 0 -> 'mergedFrom') = 'array' then own.canonical -> 'persons' -> 0 -> 'mergedFrom' else '[]' end) as alias
+  union
+  (select m.installation_id, m.object_type, m.external_id from identity_member me
+     join identity_member m on m.tenant_id = me.tenant_id and m.profile_id = me.profile_id
+    where me.tenant_id = $1 and me.installation_id = $2 and me.object_type = $3 and me.external_id = $4 and exists (select 1 from own)
+    limit 5000)
+),`;
+
+/**
+ * Members the caller found (accounts, drivers), as three parallel arrays ($12–$14). `own` is
+ * always empty; it names $3 and $4 only so that every parameter has a type.
+ */
+const givenMembers = `
+with own as (select null::jsonb as canonical where false and $3::text = $4::text),
+members as (select distinct * from unnest($12::uuid[], $13::text[], $14::text[]) as m(installation_id, object_type, external_id)),`;
+
+/**
+ * The summary statement, after one of the members CTEs above. `scoped` (the members' activities;
+ * for a driver also every activity under it, each row once) is read once, by index, and every
+ * figure is computed from it in the same snapshot. Parameters: $1 tenant; $2–$4 the subject's
+ * installation, object type and external id; $5, $6 the driver (or nulls); $7, $8 the period;
+ * $9 timeline rows wanted; $10 thirty days ago; $11 ninety days ago.
+ */
+const summaryBody = `
+scoped as materialized (
+  select a.* from members m
+    join activity a on a.tenant_id = $1 and a.subject_object_type = m.object_type and a.subject_external_id = m.external_id and a.installation_id = m.installation_id
+   where not coalesce(a.driver_object_type = $5 and a.driver_external_id = $6, false)
+  union all
+  select a.* from activity a where a.tenant_id = $1 and $5::text is not null and a.driver_object_type = $5 and a.driver_external_id = $6
+),
+timeline as (
+  select * from scoped where occurred_at >= $7 and occurred_at <= $8 order by occurred_at desc, id desc limit $9
+),
+alerts as (
+  select * from scoped where kind = 'security_alert' and occurred_at >= $10 order by occurred_at desc, id desc limit 5
+),
+drivers as (
+  select installation_id, driver_object_type, driver_external_id,
+         min(occurred_at) as opened_at, max(amount) as amount, max(currency) as currency,
+         min(occurred_at) filter (where driver_type = 'ticket') as ticket_opened_at
+    from scoped where driver_external_id is not null
+   group by installation_id, driver_object_type, driver_external_id
+),
+latest as (
+  select distinct on (installation_id, driver_object_type, driver_external_id)
+         installation_id, driver_type, driver_object_type, driver_external_id, attributes -> 'driverState' as state, attributes ->> 'priority' as priority
+    from scoped
+   where driver_external_id is not null and attributes ? 'driverState'
+   order by installation_id, driver_object_type, driver_external_id, occurred_at desc, id desc
+),
+open_drivers as (
+  select l.*, d.opened_at, d.amount, d.currency from latest l
+    join drivers d on d.installation_id = l.installation_id and d.driver_object_type = l.driver_object_type and d.driver_external_id = l.driver_external_id
+   where (l.state ->> 'open')::boolean
+     and not exists (select 1 from source_record r where r.tenant_id = $1 and r.installation_id = l.installation_id and r.object_type = l.driver_object_type
+                        and r.external_id = l.driver_external_id and r.deleted_at is not null)
+   order by d.opened_at desc nulls last
+   limit 100
+),
+money as (
+  -- Money in: won purchases, payments and renewals; money out: refunds.
+  select currency,
+         sum(case when category = 'refund' then -amount else amount end) as lifetime,
+         coalesce(sum(case when occurred_at >= $7 and occurred_at <= $8 then (case when category = 'refund' then -amount else amount end) end), 0) as in_period
+    from scoped
+   where amount is not null and currency is not null
+     and ((kind = 'transaction' and category in ('purchase', 'payment', 'refund')) or (kind = 'subscription' and category = 'renewal'))
+   group by currency
+),
+shown as (select installation_id, subject_object_type, subject_external_id from timeline union select installation_id, subject_object_type, subject_external_id from alerts)
+select
+  (select coalesce(json_agg(${activityJson('t')} order by t.occurred_at desc, t.id desc), '[]') from timeline t join installation i on i.id = t.installation_id and i.tenant_id = $1) as timeline,
+  (select json_object_agg(kind, n) from (select kind, count(*) as n from scoped where occurred_at >= $7 and occurred_at <= $8 group by kind) k) as counts,
+  (select max(occurred_at) from scoped where kind = 'interaction') as last_contact,
+  (select max(occurred_at) from scoped where occurred_at <= $8) as last_activity,
+  (select count(*) from scoped where kind in ('interaction', 'transaction') and occurred_at >= $7 and occurred_at <= $8)::int as frequency,
+  (select coalesce(json_agg(json_build_object('currency', currency, 'lifetime', lifetime::text, 'in_period', in_period::text) order by lifetime desc), '[]') from money) as money,
+  (select coalesce(json_agg(json_build_object('installation_id', o.installation_id, 'platform', i.platform, 'driver_type', o.driver_type, 'driver_object_type', o.driver_object_type,
+            'driver_external_id', o.driver_external_id, 'state', o.state, 'priority', o.priority, 'opened_at', o.opened_at, 'amount', o.amount::text, 'currency', o.currency)
+          order by o.opened_at desc nulls last), '[]')
+     from open_drivers o join installation i on i.id = o.installation_id and i.tenant_id = $1) as drivers,
+  (select coalesce(json_agg(${activityJson('a')} order by a.occurred_at desc, a.id desc), '[]') from alerts a join installation i on i.id = a.installation_id and i.tenant_id = $1) as alerts,
+  (select count(*) from drivers where ticket_opened_at >= $10)::int as tickets_opened,
+  (select count(*) from scoped where category = 'cancellation' and occurred_at >= $11)::int as cancellations,
+  (select count(*) from scoped where category = 'refund' and occurred_at >= $11)::int as refunds,
+  (select coalesce(json_agg(json_build_object('platform', i.platform, 'installation_id', i.id, 'account_name', i.display_name,
+            'last_synced_at', (select min(last_success_at) from sync_state s where s.installation_id = i.id),
+            'status', (select (array_agg(status order by case status when 'dead' then 0 when 'failed' then 1 when 'running' then 2 when 'waiting' then 3 else 4 end))[1]
+                         from sync_state s where s.installation_id = i.id))
+          order by i.platform), '[]')
+     from installation i where i.tenant_id = $1 and (i.id = $2::uuid or i.id in (select installation_id from members))) as sources,
+  -- Notifications about this customer that nobody has acknowledged yet (an obligation still open).
+  (select coalesce(json_agg(json_build_object('message', n.message, 'status', n.status, 'due_at', n.due_at, 'created_at', n.created_at) order by n.created_at desc), '[]')
+     from (select n.message, n.status, n.due_at, n.created_at from notification n
+             join members m on n.subject ->> 'installationId' = m.installation_id::text and n.subject ->> 'objectType' = m.object_type and n.subject ->> 'externalId' = m.external_id
+            where n.tenant_id = $1 and n.status <> 'acknowledged' and n.created_at >= $10
+            order by n.created_at desc limit 10) n) as notifications,
+  (select coalesce(json_agg(json_build_object('id', k.id::text, 'wrapped_key', k.wrapped_key)), '[]')
+     from shown s join subject_key k on k.tenant_id = $1 and k.installation_id = s.installation_id and k.object_type = s.subject_object_type and k.external_id = s.subject_external_id
+    where k.wrapped_key is not null) as keys,
+  exists (select 1 from own) as found,
+  (select canonical from own) as canonical`;
+
+const personSummaryStatement = `${personMembers}${summaryBody}`;
+const givenSummaryStatement = `${givenMembers}${summaryBody}`;
+
+/** The summary for one subject and period: what panels, the console preview and reports share. */
 export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: SummaryRequest): Promise<AccountSummary> {
   const now = request.now ?? new Date();
   const period = request.period ?? { from: new Date(now.getTime() - 365 * dayMs), to: now };
   const limit = Math.min(Math.max(request.limit ?? 50, 1), 500);
-  const { members, displayName, email } = await membersOf(sql, request);
-  const driverFilter = request.subject.kind === 'driver' ? [request.subject.objectType, request.subject.externalId] : [null, null];
-  const base = [request.tenantId, ...memberArrays(members)];
-
-  // Driver subjects also count activities under the driver whose subject is someone else's record.
-  const scoped = `${membersCte},
-  scoped as (
-    select * from mine
-    union
-    select a.* from activity a where a.tenant_id = $1 and $5::text is not null and a.driver_object_type = $5 and a.driver_external_id = $6
-  )`;
-  const params = [...base, ...driverFilter];
-
-  const timeline = await sql.query<ActivityRow>(
-    `${scoped}
-     select s.id::text, s.installation_id, i.platform, s.kind, s.category, s.occurred_at, s.summary, s.actor, s.personal, s.attributes, s.discriminator,
-            s.amount::text, s.currency, s.source_object_type, s.source_external_id, s.driver_type, s.driver_object_type, s.driver_external_id
-       from scoped s join installation i on i.id = s.installation_id and i.tenant_id = $1
-      where s.occurred_at >= $7 and s.occurred_at <= $8
-      order by s.occurred_at desc, s.id desc
-      limit $9`,
-    [...params, period.from.toISOString(), period.to.toISOString(), limit + 1],
-  );
-
-  const [figures] = await sql.query<{ counts: Record<string, number> | null; last_contact: string | null; last_activity: string | null; frequency: string }>(
-    `${scoped}
-     select (select jsonb_object_agg(kind, n) from (select kind, count(*) as n from scoped where occurred_at >= $7 and occurred_at <= $8 group by kind) k) as counts,
-            (select max(occurred_at) from scoped where kind = 'interaction') as last_contact,
-            (select max(occurred_at) from scoped where occurred_at <= $8) as last_activity,
-            (select count(*) from scoped where kind in ('interaction', 'transaction') and occurred_at >= $7 and occurred_at <= $8)::text as frequency`,
-    [...params, period.from.toISOString(), period.to.toISOString()],
-  );
-
-  // Money in: won purchases, payments and renewals; money out: refunds.
-  const money = await sql.query<{ currency: string; lifetime: string; in_period: string }>(
-    `${scoped}
-     select currency,
-            sum(case when category = 'refund' then -amount else amount end)::text as lifetime,
-            coalesce(sum(case when occurred_at >= $7 and occurred_at <= $8 then (case when category = 'refund' then -amount else amount end) end), 0)::text as in_period
-       from scoped
-      where amount is not null and currency is not null
-        and ((kind = 'transaction' and category in ('purchase', 'payment', 'refund')) or (kind = 'subscription' and category = 'renewal'))
-      group by currency
-      order by sum(case when category = 'refund' then -amount else amount end) desc`,
-    [...params, period.from.toISOString(), period.to.toISOString()],
-  );
-
-  const drivers = await sql.query<{ installation_id: string; platform: string; driver_type: string; driver_object_type: string; driver_external_id: string; state: { title?: string; status?: string; open?: boolean }; opened_at: string | null; amount: string | null; currency: string | null; priority: string | null }>(
-    `${scoped},
-     latest as (
-       select distinct on (installation_id, driver_object_type, driver_external_id)
-              installation_id, driver_type, driver_object_type, driver_external_id, attributes -> 'driverState' as state, attributes ->> 'priority' as priority
-         from scoped
-        where driver_external_id is not null and attributes ? 'driverState'
-        order by installation_id, driver_object_type, driver_external_id, occurred_at desc, id desc
-     )
-     select l.installation_id, i.platform, l.driver_type, l.driver_object_type, l.driver_external_id, l.state, l.priority,
-            (select min(occurred_at) from scoped o where o.installation_id = l.installation_id and o.driver_object_type = l.driver_object_type
-                and o.driver_external_id = l.driver_external_id) as opened_at,
-            (select max(amount)::text from scoped o where o.installation_id = l.installation_id and o.driver_object_type = l.driver_object_type
-                and o.driver_external_id = l.driver_external_id) as amount,
-            (select max(currency) from scoped o where o.installation_id = l.installation_id and o.driver_object_type = l.driver_object_type
-                and o.driver_external_id = l.driver_external_id) as currency
-       from latest l
-       join installation i on i.id = l.installation_id and i.tenant_id = $1
-      where (l.state ->> 'open')::boolean
-        and not exists (select 1 from source_record r where r.tenant_id = $1 and r.installation_id = l.installation_id and r.object_type = l.driver_object_type
-                           and r.external_id = l.driver_external_id and r.deleted_at is not null)
-      order by opened_at desc nulls last
-      limit 100`,
-    params,
-  );
-
-  const alertsRows = await sql.query<{ category: string; summary: string | null; actor: string | null; personal: string | null; attributes: Record<string, unknown>; installation_id: string; source_object_type: string; source_external_id: string; discriminator: string; occurred_at: string }>(
-    `${scoped}
-     select category, summary, actor, personal, attributes, installation_id, source_object_type, source_external_id, discriminator, occurred_at from scoped
-      where kind = 'security_alert' and occurred_at >= $7
-      order by occurred_at desc limit 5`,
-    [...params, new Date(now.getTime() - 30 * dayMs).toISOString()],
-  );
-
-  const recentTickets = await sql.query<{ n: string; cancellations: string; refunds: string }>(
-    `${scoped}
-     select (select count(*) from (select 1 from scoped where driver_type = 'ticket'
-                                     group by installation_id, driver_object_type, driver_external_id
-                                     having min(occurred_at) >= $7) opened)::text as n,
-            count(*) filter (where category = 'cancellation' and occurred_at >= $8)::text as cancellations,
-            count(*) filter (where category = 'refund' and occurred_at >= $8)::text as refunds
-       from scoped`,
-    [...params, new Date(now.getTime() - 30 * dayMs).toISOString(), new Date(now.getTime() - 90 * dayMs).toISOString()],
-  );
-
-  const installationIds = [...new Set([...members.map((m) => m.installation_id), request.installationId])];
-  const sources = await sql.query<{ platform: string; installation_id: string; account_name: string; last_synced_at: string | null; status: string | null }>(
-    `select i.platform, i.id as installation_id, i.display_name as account_name,
-            (select min(last_success_at) from sync_state s where s.installation_id = i.id) as last_synced_at,
-            (select (array_agg(status order by case status when 'dead' then 0 when 'failed' then 1 when 'running' then 2 when 'waiting' then 3 else 4 end))[1]
-               from sync_state s where s.installation_id = i.id) as status
-       from installation i where i.tenant_id = $1 and i.id = any($2::uuid[])
-      order by i.platform`,
-    [request.tenantId, installationIds],
-  );
+  const { subject } = request;
+  const driverFilter = subject.kind === 'driver' ? [subject.objectType, subject.externalId] : [null, null];
+  const params = [
+    request.tenantId,
+    request.installationId,
+    subject.objectType,
+    subject.externalId,
+    ...driverFilter,
+    period.from.toISOString(),
+    period.to.toISOString(),
+    limit + 1,
+    new Date(now.getTime() - 30 * dayMs).toISOString(),
+    new Date(now.getTime() - 90 * dayMs).toISOString(),
+  ];
+  // A person's members are found by the statement itself (the hot path of every contact and user
+  // panel); an account's and a driver's are looked up first.
+  const found = subject.kind === 'person' ? null : await membersOf(sql, request);
+  const [row] = found
+    ? await sql.query<SummaryRow>(givenSummaryStatement, [...params, ...memberArrays(found.members)], { prepared: true })
+    : await sql.query<SummaryRow>(personSummaryStatement, params, { prepared: true });
+  if (!row) throw new LedgerlineError('LL_INTERNAL', 'the summary statement returned no row');
+  // A record the installation never synced has no history yet: say so instead of an empty summary.
+  if (!found && !row.found) throw notSynced(subject);
+  const person = row.canonical?.persons?.[0];
+  const { displayName, email } = found ?? { displayName: person?.displayName ?? person?.email ?? `${subject.objectType} ${subject.externalId}`, email: person?.email ?? null };
+  const { timeline, drivers, alerts: alertsRows, sources, notifications, money } = row;
   const platformOf = new Map(sources.map((s) => [s.installation_id, s.platform]));
   const subjectPlatform = platformOf.get(request.installationId) ?? 'unknown';
 
   const truncated = timeline.length > limit;
   const shown = timeline.slice(0, limit);
   const exec = (text: string, values?: readonly unknown[]) => sql.query(text, values);
-  const personal = await openActivityFields(exec, keyring, request.tenantId, [...shown, ...alertsRows].map(storedFields));
+  const personal = await openActivityFields(exec, keyring, request.tenantId, [...shown, ...alertsRows].map(storedFields), row.keys);
   const alertTexts = personal.slice(shown.length);
   const items: SummaryTimelineItem[] = shown.map((row, i) => ({
     id: row.id,
@@ -292,9 +383,9 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
     driver: row.driver_type !== null && row.driver_object_type !== null && row.driver_external_id !== null ? { type: row.driver_type, objectType: row.driver_object_type, externalId: row.driver_external_id } : null,
   }));
 
-  const countsByKind = Object.fromEntries(activityKinds.map((k) => [k, Number(figures?.counts?.[k] ?? 0)])) as Record<ActivityKind, number>;
-  const lastActivity = figures?.last_activity ? new Date(figures.last_activity) : null;
-  const lastContact = figures?.last_contact ? new Date(figures.last_contact) : null;
+  const countsByKind = Object.fromEntries(activityKinds.map((k) => [k, Number(row.counts?.[k] ?? 0)])) as Record<ActivityKind, number>;
+  const lastActivity = row.last_activity ? new Date(row.last_activity) : null;
+  const lastContact = row.last_contact ? new Date(row.last_contact) : null;
   const openItems = drivers.map((d) => ({
     type: d.driver_type,
     title: d.state.title ?? `${d.driver_object_type} ${d.driver_external_id}`,
@@ -307,22 +398,13 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
     now,
     lastContact,
     lastActivity,
-    openTickets: Number(recentTickets[0]?.n ?? 0),
+    openTickets: row.tickets_opened,
     highPriorityOpen: drivers.filter((d) => d.driver_type === 'ticket' && ['HIGH', 'URGENT'].includes(d.priority?.toUpperCase() ?? '')).length,
-    cancellations: Number(recentTickets[0]?.cancellations ?? 0),
-    refunds: Number(recentTickets[0]?.refunds ?? 0),
+    cancellations: row.cancellations,
+    refunds: row.refunds,
     hasHistory: lastActivity !== null,
   });
 
-  // Notifications about this customer that nobody has acknowledged yet (an obligation still open).
-  const notifications = await sql.query<{ message: string; status: string; due_at: string | null; created_at: string }>(
-    `select n.message, n.status, n.due_at, n.created_at from notification n
-       join unnest($2::uuid[], $3::text[], $4::text[]) as m(installation_id, object_type, external_id)
-         on n.subject ->> 'installationId' = m.installation_id::text and n.subject ->> 'objectType' = m.object_type and n.subject ->> 'externalId' = m.external_id
-      where n.tenant_id = $1 and n.status <> 'acknowledged' and n.created_at >= $5
-      order by n.created_at desc limit 10`,
-    [...base, new Date(now.getTime() - 30 * dayMs).toISOString()],
-  );
   const alerts: AccountSummary['alerts'] = [
     ...alertsRows.map((a, i) => ({ severity: 'critical' as const, message: alertTexts[i]!.summary, occurredAt: iso(a.occurred_at) })),
     ...notifications.map((n) => ({
@@ -358,7 +440,7 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
       churnRisk: risk,
       rfm: {
         recencyDays: lastActivity ? Math.floor((now.getTime() - lastActivity.getTime()) / dayMs) : null,
-        frequency: Number(figures?.frequency ?? 0),
+        frequency: row.frequency,
         monetary: money.filter((m) => Number(m.in_period) !== 0).map((m) => ({ value: trimDecimal(m.in_period), currency: m.currency.trim() })),
       },
     },

@@ -6,7 +6,7 @@
 import type { SqlExecutor } from '../store/bulk-ingest.ts';
 import { type PersonalFields } from './personal-fields.ts';
 import { erasedFields, openPersonalFields, sealedKeyId, type SealBinding } from './sealed-fields.ts';
-import type { SubjectKeyring } from './subject-keyring.ts';
+import type { SubjectKeyring, WrappedSubjectKey } from './subject-keyring.ts';
 
 export interface StoredActivityFields {
   readonly installationId: string;
@@ -21,9 +21,20 @@ export interface StoredActivityFields {
   readonly attributes: Readonly<Record<string, unknown>>;
 }
 
-export async function openActivityFields(exec: SqlExecutor, keyring: SubjectKeyring, tenantId: string, rows: readonly StoredActivityFields[]): Promise<PersonalFields[]> {
-  const sealedIds = rows.flatMap((r) => (r.personal ? [sealedKeyId(r.personal)] : []));
-  const keys = await keyring.keysById(exec, tenantId, sealedIds);
+/**
+ * `prefetched`: wrapped keys the caller read in the same statement as the rows (`subject_key` rows
+ * with `wrapped_key` not null); only keys missing from it are looked up.
+ */
+export async function openActivityFields(
+  exec: SqlExecutor,
+  keyring: SubjectKeyring,
+  tenantId: string,
+  rows: readonly StoredActivityFields[],
+  prefetched: readonly WrappedSubjectKey[] = [],
+): Promise<PersonalFields[]> {
+  const keys = keyring.unwrapAll(tenantId, prefetched);
+  const missing = rows.flatMap((r) => (r.personal && !keys.has(sealedKeyId(r.personal)) ? [sealedKeyId(r.personal)] : []));
+  for (const [id, key] of await keyring.keysById(exec, tenantId, missing)) keys.set(id, key);
   return rows.map((row) => {
     if (row.personal === null) return row.summary === null ? erasedFields(row.attributes) : { summary: row.summary, actor: row.actor, attributes: row.attributes };
     const key = keys.get(sealedKeyId(row.personal));

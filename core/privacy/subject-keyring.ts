@@ -23,6 +23,12 @@ export interface SubjectRef {
 /** A live key, or `null` when the subject was erased. */
 export type SubjectKey = { readonly id: string; readonly key: Buffer } | { readonly id: string; readonly key: null };
 
+/** A `subject_key` row as read: its id and its wrapped key (erased keys are never passed). */
+export interface WrappedSubjectKey {
+  readonly id: string;
+  readonly wrapped_key: string;
+}
+
 export const subjectKeyOf = (s: SubjectRef): string => `${s.installationId}/${s.objectType}/${s.externalId}`;
 
 const version = 'k1';
@@ -86,7 +92,12 @@ export class SubjectKeyring {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Map();
     const rows = await exec(`select id::text as id, wrapped_key from subject_key where tenant_id = $1::uuid and id = any($2::uuid[]) and wrapped_key is not null`, [tenantId, unique]);
-    return new Map(rows.flatMap((r) => (typeof r.wrapped_key === 'string' ? [[String(r.id), this.#unwrap(tenantId, String(r.id), r.wrapped_key)] as const] : [])));
+    return this.unwrapAll(tenantId, rows.flatMap((r) => (typeof r.wrapped_key === 'string' ? [{ id: String(r.id), wrapped_key: r.wrapped_key }] : [])));
+  }
+
+  /** Keys a caller read itself (`subject_key` rows that are not erased), by id. */
+  unwrapAll(tenantId: string, rows: readonly WrappedSubjectKey[]): Map<string, Buffer> {
+    return new Map(rows.map((r) => [r.id, this.#unwrap(tenantId, r.id, r.wrapped_key)] as const));
   }
 
   #aad(tenantId: string, id: string): Buffer {

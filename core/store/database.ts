@@ -3,6 +3,7 @@
  * in the data directory and served in-process over the Postgres wire protocol, so the same driver
  * (pg through MikroORM) and the same SQL run on both.
  */
+import { createHash } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
@@ -11,7 +12,8 @@ import { LedgerlineError } from '../errors/index.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
-import type { SqlSession } from './sql-session.ts';
+import type pg from 'pg';
+import type { QueryOptions, SqlSession } from './sql-session.ts';
 
 export interface DatabaseOptions {
   /** A PostgreSQL server; unset means embedded PGlite. */
@@ -105,7 +107,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       ? unavailable(`cannot connect to PostgreSQL at ${server.where} (DATABASE_URL): ${reason}`, 'DATABASE_URL', error)
       : unavailable(`cannot open the embedded database: ${reason}`, 'LEDGERLINE_DATA_DIR', error);
   }
-  const sql = sqlSessionOf(orm.em.fork());
+  const sql = sqlSessionOf(orm.em.fork(), { prepare: embedded === null });
   let closed = false;
   return {
     orm,
@@ -150,12 +152,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  * one), with real bind parameters ($1, $2…): the ORM's `execute` would inline values into the text,
  * which is slow for the array parameters of the bulk path.
  */
-export function sqlSessionOf(em: EntityManager): SqlSession {
+export function sqlSessionOf(em: EntityManager, options: { prepare?: boolean } = {}): SqlSession {
   const connection = em.getConnection();
   const ctx = em.getTransactionContext<{ executeQuery: Kysely<unknown>['executeQuery'] }>();
+  const prepare = options.prepare === true && !ctx;
   return {
-    async query<Row extends object>(text: string, params: readonly unknown[] = []) {
+    async query<Row extends object>(text: string, params: readonly unknown[] = [], queryOptions: QueryOptions = {}) {
       await connection.ensureConnection();
+      if (prepare && queryOptions.prepared) {
+        // The same pool, through pg's named statements (Kysely has no way to name one).
+        const pool = await (connection as unknown as { getNativeClient(): Promise<pg.Pool> }).getNativeClient();
+        const result = await pool.query<Row>({ name: statementName(text), text, values: [...params] });
+        return result.rows;
+      }
       const client = ctx ?? connection.getClient<unknown>();
       const result = await client.executeQuery<Row>(CompiledQuery.raw(text, [...params]));
       return [...result.rows];
@@ -165,4 +174,15 @@ export function sqlSessionOf(em: EntityManager): SqlSession {
       return em.fork().transactional((txEm) => work(sqlSessionOf(txEm)));
     },
   };
+}
+
+/** A prepared statement's name: its text's digest, so one name never stands for two texts. */
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `ll_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }

@@ -1,5 +1,5 @@
 export { openDatabase, sqlSessionOf, type Database, type DatabaseOptions } from './database.ts';
-export type { SqlSession } from './sql-session.ts';
+export type { QueryOptions, SqlSession } from './sql-session.ts';
 export {
   entities,
   TenantEntity,

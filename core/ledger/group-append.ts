@@ -1,0 +1,67 @@
+/**
+ * Group commit for ledger appends that many requests make at once (every panel view is one).
+ * Appends for one tenant that arrive while that tenant's previous group is being committed wait
+ * and go together in the next transaction, so the tenant's head row is locked once per group
+ * instead of once per caller, and callers do not hold pooled connections while queueing on the
+ * row lock. Each caller's promise settles only when its own entry has committed (or its group's
+ * transaction failed), so nothing is answered before it is on the ledger.
+ *
+ * Entries are checked (kind, JSON body) when they are handed in, so an entry the ledger would
+ * refuse fails its own caller at once and never the group it would have joined.
+ */
+import type { SqlSession } from '../store/index.ts';
+import { appendEntries, checkEntryInput, type LedgerEntry, type LedgerEntryInput } from './ledger.ts';
+
+export interface GroupAppender {
+  /** Appends one entry to the tenant's chain; resolves with it as committed. */
+  append(tenantId: string, input: LedgerEntryInput): Promise<LedgerEntry>;
+}
+
+interface Waiting {
+  readonly input: LedgerEntryInput;
+  readonly resolve: (entry: LedgerEntry) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export interface GroupAppenderOptions {
+  /** Most entries one transaction appends (default 500). */
+  readonly maxGroup?: number;
+  readonly now?: () => Date;
+}
+
+export function createGroupAppender(sql: SqlSession, options: GroupAppenderOptions = {}): GroupAppender {
+  const maxGroup = options.maxGroup ?? 500;
+  /** A tenant has a queue exactly while a group of theirs is being committed. */
+  const queues = new Map<string, Waiting[]>();
+
+  async function commit(tenantId: string, group: readonly Waiting[]): Promise<void> {
+    try {
+      const entries = await sql.transaction((tx) => appendEntries((text, params) => tx.query(text, params), tenantId, group.map((w) => w.input), options.now?.() ?? new Date()));
+      group.forEach((w, i) => w.resolve(entries[i]!));
+    } catch (error) {
+      for (const w of group) w.reject(error);
+    }
+  }
+
+  async function drain(tenantId: string, queue: Waiting[]): Promise<void> {
+    while (queue.length > 0) await commit(tenantId, queue.splice(0, maxGroup));
+    queues.delete(tenantId);
+  }
+
+  return {
+    append(tenantId, input) {
+      return new Promise<LedgerEntry>((resolve, reject) => {
+        checkEntryInput(input);
+        const waiting: Waiting = { input, resolve, reject };
+        const queue = queues.get(tenantId);
+        if (queue) {
+          queue.push(waiting);
+          return;
+        }
+        const fresh = [waiting];
+        queues.set(tenantId, fresh);
+        void drain(tenantId, fresh);
+      });
+    },
+  };
+}
