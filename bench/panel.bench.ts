@@ -3,6 +3,7 @@
  *
  * The HubSpot card's summary request under load, over the large tenant (bench/support/large-tenant.ts):
  * the server assembled as `serve` assembles it, on loopback, and `connections` keep-alive clients
+ * (in a load-generator thread of their own, so the server's event loop serves only the server)
  * each asking for a random contact's summary exactly as a HubSpot card does (GET
  * /panels/hubspot/summary, signed with X-HubSpot-Signature-v3), answer after answer, for
  * `duration` seconds after a warm-up. Every answer is verified, summarized and recorded on the
@@ -23,16 +24,14 @@ import { createLogger } from '../core/log/index.ts';
 import { createSummaryService } from '../core/panels/summary-service.ts';
 import { startServer, storeBackedDeps, type RunningServer } from '../core/server/index.ts';
 import { pluginSummary } from '../core/cli/serve-command.ts';
-import { random } from '../core/sandbox/seeded-data.ts';
-import { signatureV3 } from '../plugins/hubspot/signature.ts';
 import { hubspotPortalId, largeTenantArgs, largeTenantKeyring, largeTenantOptions, openLargeTenant, type LargeTenant } from './support/large-tenant.ts';
-import { runLoad, type LoadResult } from './support/load.ts';
+import { runLoadInWorker, type LoadResult } from './support/load.ts';
+import { benchHubspot, cardRequest, type CardRequestsArgs, type IndexedRequestsArgs } from './support/panel-requests.ts';
 import type { BenchResult } from './run.ts';
 
 const say = (text: string): void => void process.stderr.write(`${text}\n`);
 const manifestPath = fileURLToPath(new URL('../plugin.manifest.json', import.meta.url));
-/** The HubSpot app as the bench plays it: the card signatures are made with this secret. */
-const benchHubspot = { HUBSPOT_CLIENT_ID: 'bench-client', HUBSPOT_CLIENT_SECRET: 'bench-card-secret', HUBSPOT_APP_ID: '424242' };
+const requestsModule = new URL('./support/panel-requests.ts', import.meta.url).href;
 
 const PanelBenchOptions = z.object({
   duration: z.coerce.number().min(1).max(600),
@@ -80,19 +79,12 @@ async function startPanelServer(tenant: LargeTenant): Promise<RunningServer> {
   return startServer({ ...deps, summaries }, { port, host: '127.0.0.1' });
 }
 
-/** A card fetch for one contact, signed as HubSpot signs `hubspot.fetch` calls. */
-function cardRequest(serverUrl: string, contactId: string): { path: string; headers: Record<string, string> } {
-  const path = `/panels/hubspot/summary?objectType=contact&objectId=${contactId}&userId=12&userEmail=rep%40bench.example&appId=${benchHubspot.HUBSPOT_APP_ID}&portalId=${hubspotPortalId}`;
-  const timestamp = String(Date.now());
-  return { path, headers: { 'x-hubspot-signature-v3': signatureV3(benchHubspot.HUBSPOT_CLIENT_SECRET, 'GET', `${serverUrl}${path}`, '', timestamp), 'x-hubspot-request-timestamp': timestamp } };
-}
-
 const SummaryAnswer = z.object({ subject: z.object({ displayName: z.string(), email: z.string().nullable() }), kpis: z.object({ activityCount: z.number() }), timeline: z.array(z.unknown()) });
 
 /** One request by hand before the load: the card answers with this contact's summary. */
 async function checkOneSummary(server: RunningServer, tenant: LargeTenant): Promise<void> {
   const person = tenant.persons[0]!;
-  const { path, headers } = cardRequest(server.url, person.contactId);
+  const { path, headers } = cardRequest(server.url, hubspotPortalId, person.contactId);
   const response = await fetch(`${server.url}${path}`, { headers });
   if (response.status !== 200) throw new Error(`the card request answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
   const summary = SummaryAnswer.parse(await response.json());
@@ -120,16 +112,16 @@ export async function run(argv: string[]): Promise<BenchResult> {
     server = await startPanelServer(tenant);
     const url = server.url;
     await checkOneSummary(server, tenant);
-    const r = random(7, 'panel-bench');
     const contacts = tenant.persons.map((p) => p.contactId);
     const options = { baseUrl: url, connections: load.connections, warmupMs: load.warmup * 1000, durationMs: load.duration * 1000 };
-    say(`panel: ${load.connections} connections, ${load.warmup} s warm-up + ${load.duration} s per phase, ${contacts.length.toLocaleString('en-US')} contacts to pick from`);
+    say(`panel: ${load.connections} connections from a load-generator thread, ${load.warmup} s warm-up + ${load.duration} s per phase, ${contacts.length.toLocaleString('en-US')} contacts to pick from`);
 
-    const baseline1 = await runLoad({ ...options, next: () => ({ path: `/panels/bench/indexed?id=${low + Math.floor(r() * span)}` }) });
+    const indexed = { module: requestsModule, name: 'indexedRequests', args: { low, span } satisfies IndexedRequestsArgs };
+    const baseline1 = await runLoadInWorker({ ...options, factory: indexed });
     say(describe('indexed SELECT', baseline1));
-    const summary = await runLoad({ ...options, next: () => cardRequest(url, contacts[Math.floor(r() * contacts.length)]!) });
+    const summary = await runLoadInWorker({ ...options, factory: { module: requestsModule, name: 'cardRequests', args: { serverUrl: url, portalId: hubspotPortalId, contacts } satisfies CardRequestsArgs } });
     say(describe('card summary', summary));
-    const baseline2 = await runLoad({ ...options, next: () => ({ path: `/panels/bench/indexed?id=${low + Math.floor(r() * span)}` }) });
+    const baseline2 = await runLoadInWorker({ ...options, factory: indexed });
     say(describe('indexed SELECT again', baseline2));
 
     const baseline = baseline1.p99Ms >= baseline2.p99Ms ? baseline1 : baseline2;

@@ -5,6 +5,7 @@
  * exact rather than estimated from buckets. Any answer other than 2xx counts as an error.
  */
 import { Agent, request } from 'node:http';
+import { Worker } from 'node:worker_threads';
 
 export interface LoadRequest {
   readonly path: string;
@@ -109,4 +110,29 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     throughput: sorted.length / seconds,
     errorSamples,
   };
+}
+
+/** Where a worker thread finds the function that makes its requests: `module` exports `name(args)`. */
+export interface RequestFactory {
+  /** A file URL of the module. */
+  readonly module: string;
+  readonly name: string;
+  /** Structured-cloneable arguments. */
+  readonly args: unknown;
+}
+
+/**
+ * `runLoad` in a worker thread, as a separate load generator (autocannon's kind) would: the server
+ * under test keeps its event loop to itself. Rejects when the worker fails.
+ */
+export function runLoadInWorker(options: Omit<LoadOptions, 'next'> & { readonly factory: RequestFactory }): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./load-worker.ts', import.meta.url), { workerData: options });
+    let result: LoadResult | null = null;
+    worker.once('message', (message: LoadResult) => {
+      result = message;
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => (result ? resolve(result) : reject(new Error(`the load generator thread exited with code ${code} before reporting`))));
+  });
 }

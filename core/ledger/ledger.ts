@@ -81,16 +81,25 @@ export async function appendEntries(exec: LedgerExecutor, tenantId: string, inpu
   if (inputs.length === 0) return [];
   for (const input of inputs) checkKind(input.kind);
   // A body JSON cannot carry is refused while hashing (chainEntries), before anything is inserted.
-  await exec(`insert into ledger_head (tenant_id, seq, hash) values ($1, 0, $2) on conflict (tenant_id) do nothing`, [tenantId, genesisHash]);
-  const [head] = await exec(`select seq::text as seq, encode(hash, 'hex') as hash from ledger_head where tenant_id = $1 for update`, [tenantId]);
+  const lockHead = () => exec(`select seq::text as seq, encode(hash, 'hex') as hash from ledger_head where tenant_id = $1 for update`, [tenantId]);
+  let [head] = await lockHead();
+  if (!head) {
+    // The tenant's first entry: create its head, then lock it like any other.
+    await exec(`insert into ledger_head (tenant_id, seq, hash) values ($1, 0, $2) on conflict (tenant_id) do nothing`, [tenantId, genesisHash]);
+    [head] = await lockHead();
+  }
   if (!head) throw new LedgerlineError('LL_NOT_FOUND', `no ledger head for tenant ${tenantId}`);
   const entries = chainEntries(tenantId, Buffer.from(String(head.hash), 'hex'), Number(head.seq), inputs, now);
   const recordedAt = now.toISOString();
   const last = entries.at(-1)!;
+  // The entries and the head's move, in one statement.
   await exec(
-    `insert into ledger_entry (tenant_id, seq, kind, body, corrects, recorded_at, prev_hash, hash)
-     select $1::uuid, u.seq, u.kind, u.body, u.corrects, $6::timestamptz, decode(u.prev_hash, 'hex'), decode(u.hash, 'hex')
-       from unnest($2::bigint[], $3::text[], $4::jsonb[], $5::bigint[], $7::text[], $8::text[]) as u(seq, kind, body, corrects, prev_hash, hash)`,
+    `with appended as (
+       insert into ledger_entry (tenant_id, seq, kind, body, corrects, recorded_at, prev_hash, hash)
+       select $1::uuid, u.seq, u.kind, u.body, u.corrects, $6::timestamptz, decode(u.prev_hash, 'hex'), decode(u.hash, 'hex')
+         from unnest($2::bigint[], $3::text[], $4::jsonb[], $5::bigint[], $7::text[], $8::text[]) as u(seq, kind, body, corrects, prev_hash, hash)
+     )
+     update ledger_head set seq = $9, hash = decode($10, 'hex'), updated_at = now() where tenant_id = $1`,
     [
       tenantId,
       entries.map((e) => e.seq),
@@ -100,9 +109,10 @@ export async function appendEntries(exec: LedgerExecutor, tenantId: string, inpu
       recordedAt,
       entries.map((e) => e.prevHash.toString('hex')),
       entries.map((e) => e.hash.toString('hex')),
+      last.seq,
+      last.hash.toString('hex'),
     ],
   );
-  await exec(`update ledger_head set seq = $2, hash = $3, updated_at = now() where tenant_id = $1`, [tenantId, last.seq, last.hash]);
   return entries;
 }
 

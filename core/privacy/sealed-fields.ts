@@ -5,7 +5,7 @@
  *
  * Envelope: `p1.<subject key id>.<iv>.<tag>.<ciphertext>`, the binary parts base64url.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { LedgerlineError } from '../errors/index.ts';
 import { erasedText, type PersonalFields } from './personal-fields.ts';
@@ -46,7 +46,7 @@ export function sealedKeyId(sealed: string): string {
   return parts[1];
 }
 
-export function openPersonalFields(key: Buffer, binding: SealBinding, sealed: string): PersonalFields {
+export function openPersonalFields(key: Buffer | KeyObject, binding: SealBinding, sealed: string): PersonalFields {
   const keyId = sealedKeyId(sealed);
   const [, , iv, tag, data] = sealed.split('.') as [string, string, string, string, string];
   let plain: string;
