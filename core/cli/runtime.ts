@@ -44,6 +44,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
+    poolSize: config.dbPoolSize,
     dataDir: config.dataDir,
     embeddedDbPort: config.embeddedDbPort,
   });

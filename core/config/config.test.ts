@@ -49,6 +49,8 @@ describe('configuration', () => {
     [{ LEDGERLINE_AUTO_MIGRATE: 'maybe' }, 'LEDGERLINE_AUTO_MIGRATE'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ PUBLIC_URL: 'ftp://example.com' }, 'PUBLIC_URL'],
+    [{ LEDGERLINE_DB_POOL_SIZE: '0' }, 'LEDGERLINE_DB_POOL_SIZE'],
+    [{ LEDGERLINE_DB_POOL_SIZE: 'many' }, 'LEDGERLINE_DB_POOL_SIZE'],
   ])('rejects %j with one line naming %s', (env, setting) => {
     const error = configErrorOf(env);
     expect(error.field).toBe(setting);

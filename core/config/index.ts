@@ -47,6 +47,11 @@ export const settings = {
     default: undefined,
     doc: 'PostgreSQL server to use. Unset: embedded PGlite persisted in LEDGERLINE_DATA_DIR.',
   },
+  LEDGERLINE_DB_POOL_SIZE: {
+    schema: z.coerce.number().int().min(1).max(500).optional(),
+    default: undefined,
+    doc: 'Connections each process keeps to the PostgreSQL server. Default: twice the CPU cores plus one, so statements queue in the pool rather than in the CPU run queue; raise it when the server has more cores than this host.',
+  },
   LEDGERLINE_DATA_DIR: {
     schema: z.string().min(1),
     default: './.ledgerline',
@@ -168,6 +173,8 @@ export interface Config {
   readonly host: string;
   readonly publicUrl: string;
   readonly databaseUrl: string | undefined;
+  /** Connections to the PostgreSQL server per process (the store's default when unset). */
+  readonly dbPoolSize: number | undefined;
   readonly dataDir: string;
   readonly embeddedDbPort: number;
   /** 32-byte key; in development it may have been generated into the data directory. */
@@ -245,6 +252,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     host: s.HOST,
     publicUrl: (s.PUBLIC_URL ?? `http://localhost:${s.PORT}`).replace(/\/$/, ''),
     databaseUrl: s.DATABASE_URL,
+    dbPoolSize: s.LEDGERLINE_DB_POOL_SIZE,
     dataDir,
     embeddedDbPort: s.LEDGERLINE_EMBEDDED_DB_PORT,
     encryptionKey: key.bytes,

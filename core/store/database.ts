@@ -4,6 +4,7 @@
  * (pg through MikroORM) and the same SQL run on both.
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { PGlite } from '@electric-sql/pglite';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
@@ -26,8 +27,12 @@ export interface DatabaseOptions {
   readonly inMemory?: boolean;
   /** In memory only: start from this dump of a data directory (creating a cluster costs seconds; loading one does not). */
   readonly inMemorySnapshot?: Blob;
-  /** Connections in the pool (the embedded database runs one session at a time anyway). */
-  readonly poolSize?: number;
+  /**
+   * Connections in the pool. Embedded: 4 (it runs one session at a time anyway). Server: twice
+   * this host's cores plus one; more connections than cores makes statements wait in the CPU run
+   * queue, where they also switch contexts, instead of in the pool.
+   */
+  readonly poolSize?: number | undefined;
   readonly debug?: boolean;
 }
 
@@ -94,7 +99,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       entities,
       extensions: [Migrator],
       migrations: { migrationsList: migrations, transactional: true, allOrNothing: true, snapshot: false, tableName: 'mikro_orm_migrations', silent: true },
-      pool: { min: 0, max: options.poolSize ?? (embedded ? 4 : 10) },
+      pool: { min: 0, max: options.poolSize ?? (embedded ? 4 : defaultServerPoolSize()) },
       debug: options.debug ?? false,
       allowGlobalContext: false,
       ensureDatabase: false,
@@ -175,6 +180,8 @@ export function sqlSessionOf(em: EntityManager, options: { prepare?: boolean } =
     },
   };
 }
+
+const defaultServerPoolSize = (): number => 2 * availableParallelism() + 1;
 
 /** A prepared statement's name: its text's digest, so one name never stands for two texts. */
 const statementNames = new Map<string, string>();
