@@ -208,6 +208,24 @@ describeOnTestDatabases('account activity summary across installations', (db) =>
     expect(after.sources.map((s) => s.platform)).toEqual(['hubspot', 'zendesk']);
     expect(after.kpis.lastContactAt).toBe('2026-06-20T09:00:00.000Z');
   });
+
+  it("a driver's summary covers its own installation only, though another installation has a driver with the same id", async () => {
+    const first = await seedInstallation(db(), { platform: 'zendesk' });
+    const [second] = await db().sql.query<{ id: string }>(
+      `insert into installation (tenant_id, platform, platform_account_id, display_name, api_base_url) values ($1, 'zendesk', 'other-desk', 'Other desk', 'http://127.0.0.1:9') returning id`,
+      [first.tenantId],
+    );
+    const open = ticket('t-100', true);
+    await seed(db(), first.tenantId, first.installationId, [
+      { key: 'f1', kind: 'interaction', category: 'ticket', at: '2026-06-20T09:00:00Z', subject: 'u1', driver: open },
+      { key: 'f2', kind: 'interaction', category: 'comment', at: '2026-06-21T09:00:00Z', subject: 'u2', driver: open },
+    ]);
+    await seed(db(), first.tenantId, second!.id, [{ key: 's1', kind: 'interaction', category: 'ticket', at: '2026-06-22T09:00:00Z', subject: 'u9', driver: open }]);
+    const summary = await buildSummary(db().sql, testKeyring, { tenantId: first.tenantId, installationId: first.installationId, subject: { kind: 'driver', type: 'ticket', objectType: 'ticket', externalId: 't-100' }, now, reportUrl });
+    expect(summary.timeline.map((t) => t.summary)).toEqual(['comment f2', 'ticket f1']);
+    expect(summary.kpis.activityCount).toBe(2);
+    expect(summary.openItems.map((o) => [o.source.installationId, o.title, o.openedAt])).toEqual([[first.installationId, 'Ticket t-100', '2026-06-20T09:00:00.000Z']]);
+  });
 });
 
 it('churn risk: silence weighs 25 from 60 days and 40 from 90; levels at 30 and 60', () => {

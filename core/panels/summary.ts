@@ -127,7 +127,6 @@ async function membersOf(sql: Sql, request: SummaryRequest): Promise<{ members: 
 interface ActivityRow {
   readonly id: string;
   readonly installation_id: string;
-  readonly platform: string;
   readonly kind: ActivityKind;
   readonly category: string;
   readonly occurred_at: string;
@@ -147,7 +146,6 @@ interface ActivityRow {
 
 interface DriverRow {
   readonly installation_id: string;
-  readonly platform: string;
   readonly driver_type: string;
   readonly driver_object_type: string;
   readonly driver_external_id: string;
@@ -206,11 +204,12 @@ function memberArrays(members: readonly Member[]): [string[], string[], string[]
   return [members.map((m) => m.installation_id), members.map((m) => m.object_type), members.map((m) => m.external_id)];
 }
 
-/** An activity row as JSON, money and ids as text so nothing loses precision. */
-const activityJson = (a: string) => `json_build_object('id', ${a}.id::text, 'installation_id', ${a}.installation_id, 'platform', i.platform, 'kind', ${a}.kind, 'category', ${a}.category,
-  'occurred_at', ${a}.occurred_at, 'summary', ${a}.summary, 'actor', ${a}.actor, 'personal', ${a}.personal, 'attributes', ${a}.attributes, 'discriminator', ${a}.discriminator,
-  'amount', ${a}.amount::text, 'currency', ${a}.currency, 'source_object_type', ${a}.source_object_type, 'source_external_id', ${a}.source_external_id,
-  'driver_type', ${a}.driver_type, 'driver_object_type', ${a}.driver_object_type, 'driver_external_id', ${a}.driver_external_id)`;
+/** The columns of an activity the summary shows, money and ids as text so nothing loses precision. */
+const shownColumns = `id::text as id, installation_id, kind, category, occurred_at, summary, actor, personal, attributes, discriminator, amount::text as amount, currency,
+  source_object_type, source_external_id, driver_type, driver_object_type, driver_external_id, subject_object_type, subject_external_id`;
+
+/** Per kind, the activities in the period. */
+const countsByKindJson = `json_build_object(${activityKinds.map((k) => `'${k}', count(*) filter (where kind = '${k}' and occurred_at >= $7 and occurred_at <= $8)`).join(', ')})`;
 
 /**
  * The members of a person: their record, the records the platform merged into it, and every record
@@ -252,15 +251,25 @@ const summaryBody = `
 scoped as materialized (
   select a.* from members m
     join activity a on a.tenant_id = $1 and a.subject_object_type = m.object_type and a.subject_external_id = m.external_id and a.installation_id = m.installation_id
-   where not coalesce(a.driver_object_type = $5 and a.driver_external_id = $6, false)
+   where not coalesce(a.installation_id = $2 and a.driver_object_type = $5 and a.driver_external_id = $6, false)
   union all
-  select a.* from activity a where a.tenant_id = $1 and $5::text is not null and a.driver_object_type = $5 and a.driver_external_id = $6
+  select a.* from activity a where a.tenant_id = $1 and $5::text is not null and a.installation_id = $2 and a.driver_object_type = $5 and a.driver_external_id = $6
 ),
 timeline as (
-  select * from scoped where occurred_at >= $7 and occurred_at <= $8 order by occurred_at desc, id desc limit $9
+  select ${shownColumns} from scoped where occurred_at >= $7 and occurred_at <= $8 order by occurred_at desc, id desc limit $9
 ),
 alerts as (
-  select * from scoped where kind = 'security_alert' and occurred_at >= $10 order by occurred_at desc, id desc limit 5
+  select ${shownColumns} from scoped where kind = 'security_alert' and occurred_at >= $10 order by occurred_at desc, id desc limit 5
+),
+figures as (
+  -- The scalar figures, in one pass.
+  select ${countsByKindJson} as counts,
+         max(occurred_at) filter (where kind = 'interaction') as last_contact,
+         max(occurred_at) filter (where occurred_at <= $8) as last_activity,
+         count(*) filter (where kind in ('interaction', 'transaction') and occurred_at >= $7 and occurred_at <= $8)::int as frequency,
+         count(*) filter (where category = 'cancellation' and occurred_at >= $11)::int as cancellations,
+         count(*) filter (where category = 'refund' and occurred_at >= $11)::int as refunds
+    from scoped
 ),
 drivers as (
   select installation_id, driver_object_type, driver_external_id,
@@ -297,20 +306,15 @@ money as (
 ),
 shown as (select installation_id, subject_object_type, subject_external_id from timeline union select installation_id, subject_object_type, subject_external_id from alerts)
 select
-  (select coalesce(json_agg(${activityJson('t')} order by t.occurred_at desc, t.id desc), '[]') from timeline t join installation i on i.id = t.installation_id and i.tenant_id = $1) as timeline,
-  (select json_object_agg(kind, n) from (select kind, count(*) as n from scoped where occurred_at >= $7 and occurred_at <= $8 group by kind) k) as counts,
-  (select max(occurred_at) from scoped where kind = 'interaction') as last_contact,
-  (select max(occurred_at) from scoped where occurred_at <= $8) as last_activity,
-  (select count(*) from scoped where kind in ('interaction', 'transaction') and occurred_at >= $7 and occurred_at <= $8)::int as frequency,
+  (select coalesce(json_agg(t order by t.occurred_at desc, t.id desc), '[]') from timeline t) as timeline,
+  f.counts, f.last_contact, f.last_activity, f.frequency, f.cancellations, f.refunds,
   (select coalesce(json_agg(json_build_object('currency', currency, 'lifetime', lifetime::text, 'in_period', in_period::text) order by lifetime desc), '[]') from money) as money,
-  (select coalesce(json_agg(json_build_object('installation_id', o.installation_id, 'platform', i.platform, 'driver_type', o.driver_type, 'driver_object_type', o.driver_object_type,
+  (select coalesce(json_agg(json_build_object('installation_id', o.installation_id, 'driver_type', o.driver_type, 'driver_object_type', o.driver_object_type,
             'driver_external_id', o.driver_external_id, 'state', o.state, 'priority', o.priority, 'opened_at', o.opened_at, 'amount', o.amount::text, 'currency', o.currency)
           order by o.opened_at desc nulls last), '[]')
-     from open_drivers o join installation i on i.id = o.installation_id and i.tenant_id = $1) as drivers,
-  (select coalesce(json_agg(${activityJson('a')} order by a.occurred_at desc, a.id desc), '[]') from alerts a join installation i on i.id = a.installation_id and i.tenant_id = $1) as alerts,
+     from open_drivers o) as drivers,
+  (select coalesce(json_agg(a order by a.occurred_at desc, a.id desc), '[]') from alerts a) as alerts,
   (select count(*) from drivers where ticket_opened_at >= $10)::int as tickets_opened,
-  (select count(*) from scoped where category = 'cancellation' and occurred_at >= $11)::int as cancellations,
-  (select count(*) from scoped where category = 'refund' and occurred_at >= $11)::int as refunds,
   (select coalesce(json_agg(json_build_object('platform', i.platform, 'installation_id', i.id, 'account_name', i.display_name,
             'last_synced_at', (select min(last_success_at) from sync_state s where s.installation_id = i.id),
             'status', (select (array_agg(status order by case status when 'dead' then 0 when 'failed' then 1 when 'running' then 2 when 'waiting' then 3 else 4 end))[1]
@@ -327,7 +331,8 @@ select
      from shown s join subject_key k on k.tenant_id = $1 and k.installation_id = s.installation_id and k.object_type = s.subject_object_type and k.external_id = s.subject_external_id
     where k.wrapped_key is not null) as keys,
   exists (select 1 from own) as found,
-  (select canonical from own) as canonical`;
+  (select canonical from own) as canonical
+from figures f`;
 
 const personSummaryStatement = `${personMembers}${summaryBody}`;
 const givenSummaryStatement = `${givenMembers}${summaryBody}`;
@@ -379,7 +384,7 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
     summary: personal[i]!.summary,
     actor: personal[i]!.actor,
     amount: row.amount !== null && row.currency !== null ? { value: trimDecimal(row.amount), currency: row.currency.trim() } : null,
-    source: { platform: row.platform, installationId: row.installation_id, objectType: row.source_object_type, externalId: row.source_external_id },
+    source: { platform: platformOf.get(row.installation_id) ?? 'unknown', installationId: row.installation_id, objectType: row.source_object_type, externalId: row.source_external_id },
     driver: row.driver_type !== null && row.driver_object_type !== null && row.driver_external_id !== null ? { type: row.driver_type, objectType: row.driver_object_type, externalId: row.driver_external_id } : null,
   }));
 
@@ -392,7 +397,7 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
     status: d.state.status ?? 'Open',
     openedAt: d.opened_at ? iso(d.opened_at) : null,
     amount: d.amount !== null && d.currency !== null ? { value: trimDecimal(d.amount), currency: d.currency.trim() } : null,
-    source: { platform: d.platform, installationId: d.installation_id, objectType: d.driver_object_type, externalId: d.driver_external_id },
+    source: { platform: platformOf.get(d.installation_id) ?? 'unknown', installationId: d.installation_id, objectType: d.driver_object_type, externalId: d.driver_external_id },
   }));
   const risk = churnRisk({
     now,
