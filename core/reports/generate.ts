@@ -12,6 +12,7 @@ import { renderReport, type PdfPrinter } from './render/index.ts';
 import { collectReportData } from './report-data.ts';
 import { ReportParameters, type RenderedFile, type ReportGenerator } from './report-model.ts';
 import type { SegmentStore, TemplateStore } from './reports-service.ts';
+import { localizedTemplate } from './template-texts.ts';
 import { expandSavedSegments, segmentComparisonSlug } from './templates.ts';
 
 export interface ReportGeneratorOptions {
@@ -34,7 +35,8 @@ export function createReportGenerator(options: ReportGeneratorOptions): ReportGe
     if (!formats.success) throw invalidInput('formats', formats.error.issues);
     const found = await options.templates.get(tenantId, templateSlug);
     if (!found) throw new LedgerlineError('LL_NOT_FOUND', `no report template ${templateSlug}`, { details: { field: 'template' } });
-    const template = found.builtIn && found.slug === segmentComparisonSlug ? expandSavedSegments(found, (await options.segments.list(tenantId)).map((s) => s.slug)) : found;
+    const expanded = found.builtIn && found.slug === segmentComparisonSlug ? expandSavedSegments(found, (await options.segments.list(tenantId)).map((s) => s.slug)) : found;
+    const template = localizedTemplate(expanded, parameters.data.locale);
 
     const collected = await collectReportData(options.sql, options.keyring, {
       tenantId,

@@ -142,6 +142,13 @@ describeOnTestDatabases('report generator', (db) => {
     expect(printed.at(-1)).not.toContain('grace.hopper@example.com');
   });
 
+  it('names a built-in template in the language of the run', async () => {
+    const tenantId = await tenantWithLogin();
+    const { data, files } = await generator()({ tenantId, templateSlug: 'security-review', parameters: parameters({ locale: 'de' }), formats: ['html'] });
+    expect(data.template).toMatchObject({ slug: 'security-review', title: 'Sicherheitsüberprüfung' });
+    expect(files[0]!.body.toString()).toContain('<title>Sicherheitsüberprüfung');
+  });
+
   it('refuses an unknown template (LL_NOT_FOUND), bad parameters and no formats (LL_INVALID_INPUT)', async () => {
     const { tenantId } = await seedInstallation(db());
     const generate = generator();
