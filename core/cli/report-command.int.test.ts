@@ -11,6 +11,8 @@ import { runCli } from '../../test/cli/run-cli.ts';
 import { chromiumMissing } from '../../test/support/chromium.ts';
 import { openPostgresTestDatabase, seedInstallation, testKeyring } from '../../test/support/database.ts';
 import type { ActivityRecord } from '../model/index.ts';
+import { createReportsService } from '../reports/index.ts';
+import { createLogger } from '../log/index.ts';
 import { ingestBatch, openDatabase, type Database } from '../store/index.ts';
 
 // The key behind test/support's testKeyring, so the process opens what the seed sealed.
@@ -46,12 +48,20 @@ async function seed(db: Database): Promise<void> {
     activity('dan', 'profile_change', 'email_changed', '2026-10-22T17:45:00Z'),
   ];
   await db.sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, sourceRecords: [], activities, keyring: testKeyring }));
+  // Synced just now, so a requested report passes the quality check's freshness rule.
+  await db.sql.query(`insert into sync_state (installation_id, stream, tenant_id, status, last_success_at) values ($1, 'contacts', $2, 'idle', now())`, [installationId, tenantId]);
+}
+
+/** What the worker does with due report requests, done here on the command's database. */
+async function processDueReports(db: Database): Promise<number> {
+  const reports = createReportsService({ sql: db.sql, keyring: testKeyring, mail: null, mailFrom: 'reports@acme.example', publicUrl: 'http://127.0.0.1:9', log: createLogger({ level: 'silent', name: 'report-cli-test' }) });
+  return reports.workflow.processDue();
 }
 
 /** A migrated, seeded database and the environment that points the command at it. */
 interface Target {
   readonly label: string;
-  open(dir: string): Promise<{ env: Record<string, string>; close(): Promise<void> }>;
+  open(dir: string): Promise<{ env: Record<string, string>; processDue(): Promise<number>; close(): Promise<void> }>;
 }
 
 // One engine per run (each command is a process that opens the database, which is what takes the
@@ -62,7 +72,7 @@ const target: Target = process.env.DATABASE_URL
       async open(dir) {
         const db = await openPostgresTestDatabase();
         await seed(db);
-        return { env: { LEDGERLINE_DATA_DIR: dir, DATABASE_URL: db.connectionUrl }, close: () => db.close() };
+        return { env: { LEDGERLINE_DATA_DIR: dir, DATABASE_URL: db.connectionUrl }, processDue: () => processDueReports(db), close: () => db.close() };
       },
     }
   : {
@@ -73,7 +83,18 @@ const target: Target = process.env.DATABASE_URL
         await seed(db);
         // The command opens the data directory itself: one process at a time.
         await db.close();
-        return { env: { LEDGERLINE_DATA_DIR: dir }, close: async () => {} };
+        return {
+          env: { LEDGERLINE_DATA_DIR: dir },
+          async processDue() {
+            const opened = await openDatabase({ dataDir: dir });
+            try {
+              return await processDueReports(opened);
+            } finally {
+              await opened.close();
+            }
+          },
+          close: async () => {},
+        };
       },
     };
 
@@ -85,6 +106,7 @@ describe(`ledgerline report on ${target.label}`, () => {
   let out: string;
   let env: Record<string, string>;
   let close: () => Promise<void> = async () => {};
+  let processDue: () => Promise<number> = () => Promise.reject(new Error('not opened'));
   const report = (...args: string[]) => runCli(['report', ...args], env);
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'll-report-cli-'));
@@ -93,6 +115,7 @@ describe(`ledgerline report on ${target.label}`, () => {
     const opened = await target.open(dir);
     env = { ...opened.env, LEDGERLINE_ENCRYPTION_KEY: encryptionKey };
     close = () => opened.close();
+    processDue = () => opened.processDue();
   }, 60_000);
   afterAll(async () => {
     await close();
@@ -139,6 +162,52 @@ describe(`ledgerline report on ${target.label}`, () => {
     const imported = await report('spend', 'import', csvFile);
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stdout).toMatch(/Imported 2 spend line\(s\) from .*spend\.csv \(0 replaced\)/);
+  });
+
+  it('requests a report for the portal, lists it through generation and delivery, then takes its acknowledgement and a dispute', async () => {
+    const requested = await report('request', 'account-activity', '--period', '2026-10', '--delivery', 'portal', '--format', 'csv');
+    expect(requested.code, requested.stderr).toBe(0);
+    const id = /^Requested (\S+): account-activity 2026-10 \(csv\) by portal, due by \d{4}-\d\d-\d\dT/m.exec(requested.stdout)?.[1];
+    expect(id, requested.stdout).toBeDefined();
+    // Not delivered yet: nothing to acknowledge, and the refusal says why.
+    const early = await report('acknowledge', id!);
+    expect(early.code).not.toBe(0);
+    expect(early.stderr).toMatch(/is requested: only a delivered or escalated report can be acknowledged/);
+
+    expect(await processDue()).toBe(1);
+    const listed = await report('requests', '--status', 'delivered', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ id, status: 'delivered', templateSlug: 'account-activity', delivery: 'portal', requestedVia: 'cli' }]);
+
+    const acknowledged = await report('acknowledge', id!);
+    expect(acknowledged.code, acknowledged.stderr).toBe(0);
+    expect(acknowledged.stdout.trim()).toBe(`Acknowledged ${id}`);
+    const noReason = await report('dispute', id!);
+    expect(noReason.code).toBe(64);
+    expect(noReason.stderr).toMatch(/--reason/);
+    const disputed = await report('dispute', id!, '--reason', 'October refunds are missing');
+    expect(disputed.code, disputed.stderr).toBe(0);
+    expect(disputed.stdout.trim()).toBe(`Disputed ${id}`);
+  });
+
+  it('creates, lists and removes a weekly schedule, and refuses a bad local time naming the flag', async () => {
+    const bad = await report('schedule', 'create', '--template', 'account-activity', '--recipient', 'ops@acme.example', '--cadence', 'weekly', '--at', '25:00');
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toMatch(/--at|localTime/);
+
+    const created = await report('schedule', 'create', '--template', 'account-activity', '--recipient', 'ops@acme.example', '--cadence', 'weekly', '--weekday', '1', '--at', '08:00', '--tz', 'Europe/Berlin', '--format', 'csv');
+    expect(created.code, created.stderr).toBe(0);
+    const id = /^Scheduled account-activity weekly at 08:00 Europe\/Berlin to ops@acme\.example: (\S+), first run (\S+)$/m.exec(created.stdout);
+    expect(id, created.stdout).not.toBeNull();
+    // Mondays at 08:00 in Berlin: 06:00 or 07:00 UTC, whichever the season says.
+    const firstRun = new Date(id![2]!);
+    expect(firstRun.getUTCDay()).toBe(1);
+    expect([6, 7]).toContain(firstRun.getUTCHours());
+    expect((await report('schedule', 'list')).stdout).toMatch(new RegExp(`^${id![1]}\\s+account-activity weekly at 08:00 Europe/Berlin to ops@acme.example by attachment \\(csv\\); next ${id![2]}$`, 'm'));
+
+    const removed = await report('schedule', 'remove', id![1]!);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((await report('schedule', 'list')).stdout.trim()).toBe('No schedules');
   });
 
   it('refuses a bad --period with exit 64, naming the flag, and writes nothing', async () => {
