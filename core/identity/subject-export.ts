@@ -6,7 +6,7 @@
  */
 import { LedgerlineError } from '../errors/index.ts';
 import { appendEntries } from '../ledger/ledger.ts';
-import { openActivityFields, type SubjectKeyring } from '../privacy/index.ts';
+import { openActivityFields, storedActivityFields, type SubjectKeyring } from '../privacy/index.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 
 export interface SubjectExport {
@@ -68,16 +68,7 @@ export async function exportSubject(sql: SqlSession, keyring: SubjectKeyring, te
     [tenantId, ...arrays],
   );
   // The export holds the personal fields opened (or `[erased]` where the subject was erased).
-  const opened = await openActivityFields((text, values) => sql.query(text, values), keyring, tenantId, stored.map((a) => ({
-    installationId: a.installation_id,
-    sourceObjectType: a.source_object_type,
-    sourceExternalId: a.source_external_id,
-    discriminator: a.discriminator,
-    personal: a.personal,
-    summary: a.summary,
-    actor: a.actor,
-    attributes: a.attributes,
-  })));
+  const opened = await openActivityFields((text, values) => sql.query(text, values), keyring, tenantId, stored.map(storedActivityFields));
   const activities = stored.map(({ personal: _sealed, summary: _summary, actor: _actor, attributes: _clear, ...a }, i) => ({ ...a, ...opened[i]! }));
   const ledger = await sql.query(
     `select e.seq::text as seq, e.kind, e.recorded_at, e.body, encode(e.hash, 'hex') as hash from ledger_entry e

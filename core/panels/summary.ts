@@ -21,7 +21,7 @@
 import { LedgerlineError } from '../errors/index.ts';
 import type { PanelSubject } from '../contract/index.ts';
 import { activityKinds, type ActivityKind } from '../model/index.ts';
-import { openActivityFields, type StoredActivityFields, type SubjectKeyring, type WrappedSubjectKey } from '../privacy/index.ts';
+import { openActivityFields, storedActivityFields, type SubjectKeyring, type WrappedSubjectKey } from '../privacy/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import type { AccountSummary, SummaryTimelineItem } from './summary-schema.ts';
 
@@ -187,17 +187,6 @@ interface SummaryRow {
   readonly canonical: SubjectRow['canonical'];
 }
 
-/** The columns the personal fields of a stored activity are read back from. */
-const storedFields = (row: { installation_id: string; source_object_type: string; source_external_id: string; discriminator: string; personal: string | null; summary: string | null; actor: string | null; attributes: Record<string, unknown> }): StoredActivityFields => ({
-  installationId: row.installation_id,
-  sourceObjectType: row.source_object_type,
-  sourceExternalId: row.source_external_id,
-  discriminator: row.discriminator,
-  personal: row.personal,
-  summary: row.summary,
-  actor: row.actor,
-  attributes: row.attributes,
-});
 
 /** Members as three parallel arrays, for `unnest` (one index probe per member). */
 function memberArrays(members: readonly Member[]): [string[], string[], string[]] {
@@ -374,7 +363,7 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
   const truncated = timeline.length > limit;
   const shown = timeline.slice(0, limit);
   const exec = (text: string, values?: readonly unknown[]) => sql.query(text, values);
-  const personal = await openActivityFields(exec, keyring, request.tenantId, [...shown, ...alertsRows].map(storedFields), row.keys);
+  const personal = await openActivityFields(exec, keyring, request.tenantId, [...shown, ...alertsRows].map(storedActivityFields), row.keys);
   const alertTexts = personal.slice(shown.length);
   const items: SummaryTimelineItem[] = shown.map((row, i) => ({
     id: row.id,

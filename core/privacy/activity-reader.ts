@@ -21,6 +21,30 @@ export interface StoredActivityFields {
   readonly attributes: Readonly<Record<string, unknown>>;
 }
 
+/** An activity row as SQL reads its columns (`select a.installation_id, a.personal, …`). */
+export interface StoredActivityRow {
+  readonly installation_id: string;
+  readonly source_object_type: string;
+  readonly source_external_id: string;
+  readonly discriminator: string;
+  readonly personal: string | null;
+  readonly summary: string | null;
+  readonly actor: string | null;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/** The columns the personal fields of a stored activity are read back from. */
+export const storedActivityFields = (row: StoredActivityRow): StoredActivityFields => ({
+  installationId: row.installation_id,
+  sourceObjectType: row.source_object_type,
+  sourceExternalId: row.source_external_id,
+  discriminator: row.discriminator,
+  personal: row.personal,
+  summary: row.summary,
+  actor: row.actor,
+  attributes: row.attributes,
+});
+
 /**
  * `prefetched`: wrapped keys the caller read in the same statement as the rows (`subject_key` rows
  * with `wrapped_key` not null); only keys missing from it are looked up.

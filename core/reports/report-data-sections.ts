@@ -4,7 +4,7 @@
  * `limit`, with their personal fields opened under each subject's key.
  */
 import { activityKinds } from '../model/index.ts';
-import { openActivityFields, type SubjectKeyring } from '../privacy/index.ts';
+import { openActivityFields, storedActivityFields, type SubjectKeyring } from '../privacy/index.ts';
 import type { SqlSession } from '../store/sql-session.ts';
 import { periodDays, weekStartOf } from './period.ts';
 import { fromUnits, moneyByCurrency, revenueSign, toUnits, type PeriodCell, type PeriodContext, type ScopeFigures } from './report-data-figures.ts';
@@ -84,7 +84,7 @@ async function newestRows(sql: Sql, keyring: SubjectKeyring, ctx: PeriodContext,
     exec,
     keyring,
     ctx.tenantId,
-    rows.map((r) => ({ installationId: r.installation_id, sourceObjectType: r.source_object_type, sourceExternalId: r.source_external_id, discriminator: r.discriminator, personal: r.personal, summary: r.summary, actor: r.actor, attributes: r.attributes })),
+    rows.map(storedActivityFields),
   );
   return rows.map((r, i): ReportRow => {
     const person = r.canonical?.persons?.[0];
