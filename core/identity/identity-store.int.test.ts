@@ -146,4 +146,41 @@ describeOnTestDatabases('identity resolution in the store', (db) => {
     expect(kinds).toEqual(['identity.merged', 'identity.split']);
     expect((await verifyChain((s, p) => db().sql.query(s, p), t)).ok).toBe(true);
   });
+
+  it('joins a user a platform merged into another as an event (a Zendesk user merge) at the next incremental run, as a full run does', async () => {
+    const { tenantId: t, installationId: zen } = await seedInstallation(db(), { platform: 'zendesk' });
+    await person(db(), t, zen, 'user', '41', { email: 'sam@work.example', displayName: 'Sam' });
+    await person(db(), t, zen, 'user', '42', { email: 'sam.private@mail.example', displayName: 'Sam (private)' });
+    expect(await resolveTenant(db().sql, t)).toMatchObject({ mode: 'full', profiles: 2, merged: 0 });
+    const profileOf = async (id: string) =>
+      (await db().sql.query<{ profile_id: string }>(`select profile_id from identity_member where tenant_id = $1 and installation_id = $2 and object_type = 'user' and external_id = $3`, [t, zen, id]))[0]?.profile_id;
+    expect(await profileOf('41')).not.toBe(await profileOf('42'));
+
+    // Zendesk moved 42's tickets to 41: the connector records the merge on the merged user; neither record changes.
+    const merge = {
+      kind: 'profile_change' as const,
+      category: 'merged',
+      occurredAt: new Date('2026-11-20T10:00:00Z'),
+      subject: { kind: 'person' as const, objectType: 'user', externalId: '42' },
+      driver: null,
+      source: { objectType: 'user', externalId: '42' },
+      discriminator: 'merged-into:41',
+      amount: null,
+      summary: 'Zendesk user 42 was merged into user 41',
+      actor: null,
+      attributes: { mergedInto: '41' },
+    };
+    await db().sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId: t, installationId: zen, sourceRecords: [], activities: [merge], keyring: testKeyring }));
+    // (A change in a tenant this small reaches more than half of it: allow an incremental run anyway.)
+    const incremental = { maxComponentShare: 1 };
+    expect(await resolveTenant(db().sql, t, incremental)).toMatchObject({ mode: 'incremental', profiles: 1, merged: 1 });
+    expect(await profileOf('42')).toBe(await profileOf('41'));
+    const [evidence] = await db().sql.query<{ rule: string | null }>(`select rule from identity_member where tenant_id = $1 and installation_id = $2 and external_id = '42'`, [t, zen]);
+    expect(evidence).toEqual({ rule: 'upstream-merge' });
+    // Another change to the merged user keeps it with the survivor, and a full run agrees.
+    await person(db(), t, zen, 'user', '42', { email: 'sam.other@mail.example', displayName: 'Sam (private)' });
+    expect(await resolveTenant(db().sql, t, incremental)).toMatchObject({ mode: 'incremental', profiles: 1 });
+    expect(await resolveTenant(db().sql, t, { mode: 'full' })).toMatchObject({ mode: 'full', profiles: 1, merged: 0, split: 0 });
+    expect(await profileOf('42')).toBe(await profileOf('41'));
+  });
 });

@@ -119,12 +119,51 @@ function keyColumns(keys: readonly string[]): [string[], string[], string[]] {
 const keyText = (t: string): string => `${t}.installation_id || '/' || ${t}.object_type || '/' || ${t}.external_id`;
 
 /** The rules a run resolved under: under other rules, the identifiers kept from the last run say nothing. */
+/** What joins records, besides the options: bumped when a rule is added, so the next run is a full one. */
+const ruleSet = 'upstream-merge-events';
+
 function rulesDigest(rules: ResolveOptions): string {
-  return createHash('sha256').update(JSON.stringify([rules.blockedLocalParts ?? null, rules.blockedDomains ?? null, rules.maxRecordsPerValue ?? null])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([ruleSet, rules.blockedLocalParts ?? null, rules.blockedDomains ?? null, rules.maxRecordsPerValue ?? null])).digest('hex');
 }
 
 /** A verified e-mail joins the same address unverified: looking up either finds both. */
 const sameValueRules = (rule: string): string[] => (rule === 'email' || rule === 'verified-email' ? ['email', 'verified-email'] : [rule]);
+
+/** A record a platform merged into another, as a `merged` profile change on the merged record says. */
+interface UpstreamMerge {
+  readonly merged: string;
+  readonly survivor: string;
+}
+
+/**
+ * Upstream merges reported as events rather than on the surviving record (Zendesk user merges):
+ * every `merged` profile change naming `mergedInto`, optionally only those recorded after `since`.
+ * The survivor is the record of that id in the same installation and object type.
+ */
+async function upstreamMerges(tx: SqlSession, tenantId: string, since: string | null): Promise<UpstreamMerge[]> {
+  const rows = await tx.query<{ installation_id: string; object_type: string; merged: string; survivor: string }>(
+    `select installation_id, subject_object_type as object_type, subject_external_id as merged, attributes ->> 'mergedInto' as survivor
+       from activity
+      where tenant_id = $1 and kind = 'profile_change' and category = 'merged' and attributes ->> 'mergedInto' is not null
+        and ($2::timestamptz is null or recorded_at > $2::timestamptz)`,
+    [tenantId, since],
+  );
+  return rows
+    .filter((r) => r.survivor !== r.merged)
+    .map((r) => ({ merged: keyOf({ installationId: r.installation_id, objectType: r.object_type, externalId: r.merged }), survivor: keyOf({ installationId: r.installation_id, objectType: r.object_type, externalId: r.survivor }) }));
+}
+
+/** The records with the ids merged into each survivor added to its `mergedFrom`. */
+function withUpstreamMerges(records: readonly IdentityRecord[], merges: readonly UpstreamMerge[]): IdentityRecord[] {
+  const into = new Map<string, string[]>();
+  for (const m of merges) into.set(m.survivor, [...(into.get(m.survivor) ?? []), m.merged]);
+  return records.map((r) => {
+    const merged = into.get(keyOf(r.key));
+    if (!merged) return r;
+    const ids = merged.map((k) => k.slice(keyOf({ ...r.key, externalId: '' }).length));
+    return { ...r, mergedFrom: [...new Set([...(r.mergedFrom ?? []), ...ids])].sort() };
+  });
+}
 
 /**
  * The records changed since the last resolution (`since`), with those a newer manual decision
@@ -142,6 +181,8 @@ async function changedComponent(tx: SqlSession, tenantId: string, rules: Resolve
   );
   const keys = new Set(rows.map((r) => keyOf({ installationId: r.installation_id, objectType: r.object_type, externalId: r.external_id })));
   for (const o of overrides) if (o.fresh) keys.add(o.a).add(o.b);
+  // A merge reported since then joins its two records, whether or not either record changed.
+  for (const m of await upstreamMerges(tx, tenantId, since)) keys.add(m.merged).add(m.survivor);
   const changed = keys.size;
   if (changed > limit) return { changed, component: null };
   const decided = new Map<string, string[]>();
@@ -261,13 +302,14 @@ export async function resolveTenant(sql: SqlSession, tenantId: string, options: 
       rows = await tx.query<CanonicalRow>(`select installation_id, object_type, external_id, canonical from source_record where tenant_id = $1 and deleted_at is null and canonical is not null`, [tenantId]);
     }
     const names = new Map<string, ProfileNames>();
-    const records: IdentityRecord[] = [];
+    const read: IdentityRecord[] = [];
     for (const row of rows) {
-      const read = identityRecordOf(row);
-      if (!read) continue;
-      records.push(read.record);
-      names.set(keyOf(read.record.key), read.names);
+      const record = identityRecordOf(row);
+      if (!record) continue;
+      read.push(record.record);
+      names.set(keyOf(record.record.key), record.names);
     }
+    const records = withUpstreamMerges(read, await upstreamMerges(tx, tenantId, null));
     const touching = component ? overrides.filter((o) => component.keys.has(o.a) || component.keys.has(o.b)) : overrides;
     const { profiles, reviews } = resolveIdentities(records, {
       ...rules,

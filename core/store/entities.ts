@@ -87,6 +87,7 @@ export const ActivityEntity = defineEntity({
       where: 'driver_external_id is not null',
     },
     { name: 'activity_tenant_time', properties: ['tenantId', 'occurredAt'] },
+    { name: 'activity_upstream_merge', properties: ['tenantId', 'recordedAt'], where: "kind = 'profile_change' and category = 'merged'" },
   ],
   properties: {
     id: p.bigint('string').primary().autoincrement(),

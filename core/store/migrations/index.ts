@@ -14,6 +14,7 @@ import { Migration20261202000800_ledger_archive } from './Migration2026120200080
 import { Migration20261202000900_identity_keys } from './Migration20261202000900_identity_keys.ts';
 import { Migration20261202001000_token_journal } from './Migration20261202001000_token_journal.ts';
 import { Migration20261202001100_reports } from './Migration20261202001100_reports.ts';
+import { Migration20261202001200_upstream_merges } from './Migration20261202001200_upstream_merges.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -28,4 +29,5 @@ export const migrations = [
   { name: 'Migration20261202000900_identity_keys', class: Migration20261202000900_identity_keys },
   { name: 'Migration20261202001000_token_journal', class: Migration20261202001000_token_journal },
   { name: 'Migration20261202001100_reports', class: Migration20261202001100_reports },
+  { name: 'Migration20261202001200_upstream_merges', class: Migration20261202001200_upstream_merges },
 ];
