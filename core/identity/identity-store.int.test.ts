@@ -100,6 +100,16 @@ describeOnTestDatabases('identity resolution in the store', (db) => {
       ['identity.split', null],
     ]);
     await expect(overrideIdentity(db().sql, t, { action: 'merge', records: [a, `${hub.installationId}/contact/404`], by: 'x' })).rejects.toThrow(/no synced record/);
+    // A person and an account are never one profile: refused, and nothing is recorded.
+    await db().sql.query(
+      `insert into source_record (tenant_id, installation_id, object_type, external_id, content_hash, payload, canonical) values ($1, $2, 'company', '9', 'h', '{}', $3)`,
+      [t, hub.installationId, JSON.stringify({ accounts: [{ source: { objectType: 'company', externalId: '9' }, name: 'Birch', mergedFrom: [] }] })],
+    );
+    await expect(overrideIdentity(db().sql, t, { action: 'merge', records: [a, `${hub.installationId}/company/9`], by: 'x' })).rejects.toMatchObject({
+      code: 'LL_INVALID_INPUT',
+      message: expect.stringContaining('a person and an account cannot be one profile'),
+    });
+    expect((await listEntries((s, p) => db().sql.query(s, p), t, { limit: 100 })).map((e) => e.kind)).toHaveLength(4);
   });
 
   it('exports everything held about a person across installations, and records the export', async () => {

@@ -559,6 +559,8 @@ export function scheduleIdentity(sql: SqlSession, everyMs: number, log: Logger):
  * An admin's merge (these two records are one customer) or split (they are not), kept so every
  * later resolution honours it, recorded on the ledger with who decided and why, and applied at once.
  */
+const article = (kind: string): string => (kind === 'account' ? 'an account' : 'a person');
+
 export async function overrideIdentity(
   sql: SqlSession,
   tenantId: string,
@@ -567,10 +569,18 @@ export async function overrideIdentity(
   const [x, y] = decision.records;
   if (x === y) throw new LedgerlineError('LL_INVALID_INPUT', 'name two different records', { details: { field: 'records' } });
   const [a, b] = x < y ? [x, y] : [y, x];
+  const kinds: (string | null)[] = [];
   for (const key of [a, b]) {
     const [installationId, objectType, ...rest] = key.split('/');
-    const [found] = await sql.query(`select 1 from source_record where tenant_id = $1 and installation_id::text = $2 and object_type = $3 and external_id = $4`, [tenantId, installationId, objectType, rest.join('/')]);
+    const [found] = await sql.query<CanonicalRow>(
+      `select installation_id, object_type, external_id, canonical from source_record where tenant_id = $1 and installation_id::text = $2 and object_type = $3 and external_id = $4`,
+      [tenantId, installationId, objectType, rest.join('/')],
+    );
     if (!found) throw new LedgerlineError('LL_NOT_FOUND', `no synced record ${key} in this tenant (give <installation id>/<object type>/<external id>)`, { details: { field: 'records' } });
+    kinds.push(identityRecordOf(found)?.record.kind ?? null);
+  }
+  if (decision.action === 'merge' && kinds[0] && kinds[1] && kinds[0] !== kinds[1]) {
+    throw new LedgerlineError('LL_INVALID_INPUT', `${a} is ${article(kinds[0])} and ${b} is ${article(kinds[1])}: a person and an account cannot be one profile`, { details: { field: 'records' } });
   }
   await sql.transaction(async (tx) => {
     await tx.query(

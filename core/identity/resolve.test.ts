@@ -88,6 +88,10 @@ describe('identity resolution', () => {
     const separated = resolveIdentities(records, { manualSeparations: [[z, h]] });
     expect(separated.profiles.map((p) => p.members.map((m) => m.key))).toEqual([[h], [z], [s]]);
     expect(separated.reviews).toEqual([]);
+    // Never a person with an account, even by hand.
+    const company: IdentityRecord = { key: { installationId: hub, objectType: 'company', externalId: '9' }, kind: 'account', domain: 'birch.example' };
+    const crossed = resolveIdentities([...records, company], { manualMerges: [[h, `${hub}/company/9`]] });
+    expect(crossed.profiles.find((p) => p.members.some((m) => m.key === `${hub}/company/9`))!.members.map((m) => m.key)).toEqual([`${hub}/company/9`]);
   });
 
   it('gives the same profiles, evidence and review items whatever order the records come in', () => {

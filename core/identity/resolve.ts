@@ -167,7 +167,8 @@ export function resolveIdentities(records: readonly IdentityRecord[], options: R
   const manualEdges: Edge[] = [];
   for (const [x, y] of options.manualMerges ?? []) {
     const [a, b] = cmp(x, y) <= 0 ? [x, y] : [y, x];
-    if (a !== b && byKey.has(a) && byKey.has(b)) manualEdges.push({ rule: 'manual-merge', value: `${a}+${b}`, a, b });
+    // A person and an account are never one profile, whoever says so.
+    if (a !== b && byKey.has(a) && byKey.has(b) && byKey.get(a)!.kind === byKey.get(b)!.kind) manualEdges.push({ rule: 'manual-merge', value: `${a}+${b}`, a, b });
   }
   const edges: Edge[] = [...manualEdges, ...aliasEdges];
   for (const h of [...holders.values()].sort((x, y) => rulePriority[x.rule] - rulePriority[y.rule] || (x.value < y.value ? -1 : x.value > y.value ? 1 : 0))) {
