@@ -45,6 +45,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     poolSize: config.dbPoolSize,
+    preparedStatements: config.dbPreparedStatements,
     dataDir: config.dataDir,
     embeddedDbPort: config.embeddedDbPort,
   });

@@ -51,6 +51,7 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'ftp://example.com' }, 'PUBLIC_URL'],
     [{ LEDGERLINE_DB_POOL_SIZE: '0' }, 'LEDGERLINE_DB_POOL_SIZE'],
     [{ LEDGERLINE_DB_POOL_SIZE: 'many' }, 'LEDGERLINE_DB_POOL_SIZE'],
+    [{ LEDGERLINE_DB_PREPARED_STATEMENTS: 'sometimes' }, 'LEDGERLINE_DB_PREPARED_STATEMENTS'],
   ])('rejects %j with one line naming %s', (env, setting) => {
     const error = configErrorOf(env);
     expect(error.field).toBe(setting);

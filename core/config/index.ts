@@ -50,7 +50,12 @@ export const settings = {
   LEDGERLINE_DB_POOL_SIZE: {
     schema: z.coerce.number().int().min(1).max(500).optional(),
     default: undefined,
-    doc: 'Connections each process keeps to the PostgreSQL server. Default: twice the CPU cores plus one, so statements queue in the pool rather than in the CPU run queue; raise it when the server has more cores than this host.',
+    doc: 'Connections each process keeps to the PostgreSQL server. Default: twice the CPU cores plus one (at least 4), so statements queue in the pool rather than in the CPU run queue; raise it when the server has more cores than this host.',
+  },
+  LEDGERLINE_DB_PREPARED_STATEMENTS: {
+    schema: booleanFlag,
+    default: 'true',
+    doc: 'Run the hot statements (panel summaries) as named prepared statements, planned once per connection. Set false behind a connection pooler that cannot keep them (PgBouncer in transaction mode without max_prepared_statements).',
   },
   LEDGERLINE_DATA_DIR: {
     schema: z.string().min(1),
@@ -175,6 +180,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Connections to the PostgreSQL server per process (the store's default when unset). */
   readonly dbPoolSize: number | undefined;
+  /** Whether hot statements run as named prepared statements on a PostgreSQL server. */
+  readonly dbPreparedStatements: boolean;
   readonly dataDir: string;
   readonly embeddedDbPort: number;
   /** 32-byte key; in development it may have been generated into the data directory. */
@@ -253,6 +260,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     publicUrl: (s.PUBLIC_URL ?? `http://localhost:${s.PORT}`).replace(/\/$/, ''),
     databaseUrl: s.DATABASE_URL,
     dbPoolSize: s.LEDGERLINE_DB_POOL_SIZE,
+    dbPreparedStatements: s.LEDGERLINE_DB_PREPARED_STATEMENTS,
     dataDir,
     embeddedDbPort: s.LEDGERLINE_EMBEDDED_DB_PORT,
     encryptionKey: key.bytes,

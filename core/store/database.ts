@@ -29,10 +29,12 @@ export interface DatabaseOptions {
   readonly inMemorySnapshot?: Blob;
   /**
    * Connections in the pool. Embedded: 4 (it runs one session at a time anyway). Server: twice
-   * this host's cores plus one; more connections than cores makes statements wait in the CPU run
-   * queue, where they also switch contexts, instead of in the pool.
+   * this host's cores plus one, at least 4; more connections than cores makes statements wait in
+   * the CPU run queue, where they also switch contexts, instead of in the pool.
    */
   readonly poolSize?: number | undefined;
+  /** Server only: run `prepared: true` statements as named prepared statements (default true). */
+  readonly preparedStatements?: boolean | undefined;
   readonly debug?: boolean;
 }
 
@@ -112,7 +114,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       ? unavailable(`cannot connect to PostgreSQL at ${server.where} (DATABASE_URL): ${reason}`, 'DATABASE_URL', error)
       : unavailable(`cannot open the embedded database: ${reason}`, 'LEDGERLINE_DATA_DIR', error);
   }
-  const sql = sqlSessionOf(orm.em.fork(), { prepare: embedded === null });
+  const sql = sqlSessionOf(orm.em.fork(), { prepare: embedded === null && options.preparedStatements !== false });
   let closed = false;
   return {
     orm,
@@ -181,7 +183,7 @@ export function sqlSessionOf(em: EntityManager, options: { prepare?: boolean } =
   };
 }
 
-const defaultServerPoolSize = (): number => 2 * availableParallelism() + 1;
+const defaultServerPoolSize = (): number => Math.max(4, 2 * availableParallelism() + 1);
 
 /** A prepared statement's name: its text's digest, so one name never stands for two texts. */
 const statementNames = new Map<string, string>();

@@ -4,8 +4,9 @@
  * transaction and on the embedded database (one session shared by every connection) nothing is
  * prepared.
  */
-import { expect, it } from 'vitest';
-import { describeOnTestDatabases } from '../../test/support/database.ts';
+import { describe, expect, it } from 'vitest';
+import { describeOnTestDatabases, openPostgresTestDatabase } from '../../test/support/database.ts';
+import { openDatabase } from './database.ts';
 
 const text = `select $1::int + 1 as next, now() - interval '1 hour' < now() as earlier, '12.5000'::numeric(20, 4) as amount,
                      '{"a": [1, 2]}'::jsonb as doc, '2026-10-01T10:00:00Z'::timestamptz as at`;
@@ -41,3 +42,19 @@ describeOnTestDatabases(
   },
   { poolSize: 1 },
 );
+
+const noServer = process.env.DATABASE_URL ? null : 'DATABASE_URL is not set, so there is no PostgreSQL server to prepare on';
+describe.skipIf(noServer !== null)(`prepared statements turned off${noServer ? ` (skipped: ${noServer})` : ''}`, () => {
+  it('prepares nothing when LEDGERLINE_DB_PREPARED_STATEMENTS turns it off (a pooler that cannot keep them)', async () => {
+    const server = await openPostgresTestDatabase({ poolSize: 1 });
+    const off = await openDatabase({ databaseUrl: server.connectionUrl, poolSize: 1, preparedStatements: false });
+    try {
+      const [row] = await off.sql.query(text, [5], { prepared: true });
+      expect(row).toMatchObject({ next: 6 });
+      expect(await off.sql.query(`select name from pg_prepared_statements`)).toEqual([]);
+    } finally {
+      await off.close();
+      await server.close();
+    }
+  });
+});
