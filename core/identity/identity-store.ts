@@ -118,10 +118,10 @@ function keyColumns(keys: readonly string[]): [string[], string[], string[]] {
 /** A row's record key in SQL, `<installation id>/<object type>/<external id>`, as `keyOf` writes it. */
 const keyText = (t: string): string => `${t}.installation_id || '/' || ${t}.object_type || '/' || ${t}.external_id`;
 
-/** The rules a run resolved under: under other rules, the identifiers kept from the last run say nothing. */
 /** What joins records, besides the options: bumped when a rule is added, so the next run is a full one. */
 const ruleSet = 'upstream-merge-events';
 
+/** The rules a run resolved under: under other rules, the identifiers kept from the last run say nothing. */
 function rulesDigest(rules: ResolveOptions): string {
   return createHash('sha256').update(JSON.stringify([ruleSet, rules.blockedLocalParts ?? null, rules.blockedDomains ?? null, rules.maxRecordsPerValue ?? null])).digest('hex');
 }
@@ -131,8 +131,11 @@ const sameValueRules = (rule: string): string[] => (rule === 'email' || rule ===
 
 /** A record a platform merged into another, as a `merged` profile change on the merged record says. */
 interface UpstreamMerge {
+  /** Record keys (`keyOf`) of the merged record and of its survivor. */
   readonly merged: string;
   readonly survivor: string;
+  /** The merged record's external id (same installation and object type as the survivor). */
+  readonly mergedId: string;
 }
 
 /**
@@ -150,18 +153,20 @@ async function upstreamMerges(tx: SqlSession, tenantId: string, since: string | 
   );
   return rows
     .filter((r) => r.survivor !== r.merged)
-    .map((r) => ({ merged: keyOf({ installationId: r.installation_id, objectType: r.object_type, externalId: r.merged }), survivor: keyOf({ installationId: r.installation_id, objectType: r.object_type, externalId: r.survivor }) }));
+    .map((r) => ({
+      merged: keyOf({ installationId: r.installation_id, objectType: r.object_type, externalId: r.merged }),
+      survivor: keyOf({ installationId: r.installation_id, objectType: r.object_type, externalId: r.survivor }),
+      mergedId: r.merged,
+    }));
 }
 
 /** The records with the ids merged into each survivor added to its `mergedFrom`. */
 function withUpstreamMerges(records: readonly IdentityRecord[], merges: readonly UpstreamMerge[]): IdentityRecord[] {
   const into = new Map<string, string[]>();
-  for (const m of merges) into.set(m.survivor, [...(into.get(m.survivor) ?? []), m.merged]);
+  for (const m of merges) into.set(m.survivor, [...(into.get(m.survivor) ?? []), m.mergedId]);
   return records.map((r) => {
-    const merged = into.get(keyOf(r.key));
-    if (!merged) return r;
-    const ids = merged.map((k) => k.slice(keyOf({ ...r.key, externalId: '' }).length));
-    return { ...r, mergedFrom: [...new Set([...(r.mergedFrom ?? []), ...ids])].sort() };
+    const ids = into.get(keyOf(r.key));
+    return ids ? { ...r, mergedFrom: [...new Set([...(r.mergedFrom ?? []), ...ids])].sort() } : r;
   });
 }
 
@@ -555,12 +560,12 @@ export function scheduleIdentity(sql: SqlSession, everyMs: number, log: Logger):
   });
 }
 
+const article = (kind: string): string => (kind === 'account' ? 'an account' : 'a person');
+
 /**
  * An admin's merge (these two records are one customer) or split (they are not), kept so every
  * later resolution honours it, recorded on the ledger with who decided and why, and applied at once.
  */
-const article = (kind: string): string => (kind === 'account' ? 'an account' : 'a person');
-
 export async function overrideIdentity(
   sql: SqlSession,
   tenantId: string,

@@ -187,7 +187,6 @@ interface SummaryRow {
   readonly canonical: SubjectRow['canonical'];
 }
 
-
 /** Members as three parallel arrays, for `unnest` (one index probe per member). */
 function memberArrays(members: readonly Member[]): [string[], string[], string[]] {
   return [members.map((m) => m.installation_id), members.map((m) => m.object_type), members.map((m) => m.external_id)];
