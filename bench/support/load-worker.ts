@@ -3,10 +3,10 @@
  * so the generator never shares an event loop with the server it measures.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runLoad, type LoadOptions, type LoadRequest } from './load.ts';
+import { runLoad, type LoadOptions, type LoadRequest, type RequestFactory } from './load.ts';
 
 interface WorkerInput extends Omit<LoadOptions, 'next'> {
-  readonly factory: { readonly module: string; readonly name: string; readonly args: unknown };
+  readonly factory: RequestFactory;
 }
 
 const input = workerData as WorkerInput;
