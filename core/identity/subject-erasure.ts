@@ -6,7 +6,8 @@
  *   rows and in the ledger's activity entries alike — can never be opened again, while every hashed
  *   byte of the ledger stays as it was and the chain still verifies;
  * - the records' platform payloads and canonical copies are replaced by `{"erased": true}` (and
- *   stay so when the platform sends them again), the profile's name and email are cleared, and the
+ *   stay so when the platform sends them again), the profile's name and email are cleared, summary
+ *   snapshots showing the records are deleted, and the
  *   identifier values in identity evidence and notification texts are blanked, review items that
  *   name the records are removed;
  * - one `privacy.erased` entry is appended: which records, how many keys, who asked — no personal data.
@@ -66,6 +67,9 @@ export async function eraseSubject(sql: SqlSession, tenantId: string, key: strin
           and (installation_id || '/' || object_type || '/' || external_id = any($2::text[]) or evidence ->> 'with' = any($2::text[]))`,
       [tenantId, keys, erasedText],
     );
+    // Summary snapshots that show any of the records go at once (their texts are sealed under the
+    // keys just destroyed; the name and figures they keep go with them).
+    await tx.query(`delete from summary_snapshot where tenant_id = $1 and tokens && $2::text[]`, [tenantId, keys]);
     // Review items naming the person go (their value is the person's identifier); a resolution
     // re-derives whatever still needs review from the records that remain.
     await tx.query(`delete from identity_review where tenant_id = $1 and records ?| $2::text[]`, [tenantId, keys]);

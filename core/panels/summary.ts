@@ -24,6 +24,8 @@ import { activityKinds, type ActivityKind } from '../model/index.ts';
 import { openActivityFields, storedActivityFields, type SubjectKeyring, type WrappedSubjectKey } from '../privacy/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import type { AccountSummary, SummaryTimelineItem } from './summary-schema.ts';
+import { notificationsJson, sourcesJson } from './summary-sql.ts';
+import { readSnapshot, storeSnapshot } from './summary-snapshot.ts';
 
 type Sql = Pick<SqlSession, 'query'>;
 
@@ -39,6 +41,8 @@ export interface SummaryRequest {
   readonly now?: Date;
   /** Where the full report lives in the console. */
   readonly reportUrl: string;
+  /** Read and keep a person's summary as a snapshot (default true; only the default period is kept). */
+  readonly snapshots?: boolean;
 }
 
 interface Member {
@@ -56,6 +60,9 @@ interface SubjectRow {
 }
 
 const dayMs = 86_400_000;
+
+/** Timeline rows a summary shows unless asked for another number. */
+export const defaultTimelineLimit = 50;
 const iso = (value: string | Date): string => new Date(value).toISOString();
 
 /** The account's own record and the other records of its resolved profile, in one statement. */
@@ -124,7 +131,7 @@ async function membersOf(sql: Sql, request: SummaryRequest): Promise<{ members: 
 }
 
 /** An activity as the summary statement returns it (timeline items and security alerts). */
-interface ActivityRow {
+export interface ActivityRow {
   readonly id: string;
   readonly installation_id: string;
   readonly kind: ActivityKind;
@@ -144,7 +151,7 @@ interface ActivityRow {
   readonly driver_external_id: string | null;
 }
 
-interface DriverRow {
+export interface DriverRow {
   readonly installation_id: string;
   readonly driver_type: string;
   readonly driver_object_type: string;
@@ -156,7 +163,7 @@ interface DriverRow {
   readonly priority: string | null;
 }
 
-interface SourceRow {
+export interface SourceRow {
   readonly platform: string;
   readonly installation_id: string;
   readonly account_name: string;
@@ -164,8 +171,8 @@ interface SourceRow {
   readonly status: string | null;
 }
 
-/** Everything the summary shows, read by one statement over one snapshot. */
-interface SummaryRow {
+/** The figures of a summary: what a snapshot keeps (summary-snapshot.ts). */
+export interface SummaryFigures {
   readonly timeline: ActivityRow[];
   readonly counts: Record<string, number> | null;
   readonly last_contact: string | null;
@@ -177,14 +184,29 @@ interface SummaryRow {
   readonly tickets_opened: number;
   readonly cancellations: number;
   readonly refunds: number;
-  readonly sources: SourceRow[];
-  readonly notifications: { message: string; status: string; due_at: string | null; created_at: string }[];
-  /** The live subject keys of the activities shown (timeline and alerts). */
-  readonly keys: WrappedSubjectKey[];
   /** Whether the person's own record was found (person summaries only). */
   readonly found: boolean;
   /** The person's own canonical record (person summaries only). */
   readonly canonical: SubjectRow['canonical'];
+}
+
+/** The parts of a summary read fresh every time, also when the figures come from a snapshot. */
+export interface SummaryLive {
+  readonly sources: SourceRow[];
+  readonly notifications: { message: string; status: string; due_at: string | null; created_at: string }[];
+}
+
+/** Everything the summary shows, read by one statement over one snapshot. */
+export interface SummaryRow extends SummaryFigures, SummaryLive {
+  /** The live subject keys of the activities shown (timeline and alerts). */
+  readonly keys: WrappedSubjectKey[];
+  /** The first moment time alone changes a figure (null: none does). */
+  readonly valid_until: string | null;
+  /** The oldest transaction id the statement could not see. */
+  readonly xmin: string;
+  /** The records and profile the figures were read from (`summary_change` tokens). */
+  readonly tokens: string[];
+  readonly member_arrays: { installations: string[]; types: string[]; ids: string[] };
 }
 
 /** Members as three parallel arrays, for `unnest` (one index probe per member). */
@@ -256,7 +278,12 @@ figures as (
          max(occurred_at) filter (where occurred_at <= $8) as last_activity,
          count(*) filter (where kind in ('interaction', 'transaction') and occurred_at >= $7 and occurred_at <= $8)::int as frequency,
          count(*) filter (where category = 'cancellation' and occurred_at >= $11)::int as cancellations,
-         count(*) filter (where category = 'refund' and occurred_at >= $11)::int as refunds
+         count(*) filter (where category = 'refund' and occurred_at >= $11)::int as refunds,
+         -- When the figures above next change with time alone (see valid_until below).
+         min(occurred_at) filter (where occurred_at >= $7 and occurred_at <= $8) as oldest_in_period,
+         min(occurred_at) filter (where occurred_at > $8) as next_in_future,
+         min(occurred_at) filter (where kind = 'security_alert' and occurred_at >= $10) as oldest_alert,
+         min(occurred_at) filter (where category in ('cancellation', 'refund') and occurred_at >= $11) as oldest_churn_event
     from scoped
 ),
 drivers as (
@@ -303,23 +330,25 @@ select
      from open_drivers o) as drivers,
   (select coalesce(json_agg(a order by a.occurred_at desc, a.id desc), '[]') from alerts a) as alerts,
   (select count(*) from drivers where ticket_opened_at >= $10)::int as tickets_opened,
-  (select coalesce(json_agg(json_build_object('platform', i.platform, 'installation_id', i.id, 'account_name', i.display_name,
-            'last_synced_at', (select min(last_success_at) from sync_state s where s.installation_id = i.id),
-            'status', (select (array_agg(status order by case status when 'dead' then 0 when 'failed' then 1 when 'running' then 2 when 'waiting' then 3 else 4 end))[1]
-                         from sync_state s where s.installation_id = i.id))
-          order by i.platform), '[]')
-     from installation i where i.tenant_id = $1 and (i.id = $2::uuid or i.id in (select installation_id from members))) as sources,
-  -- Notifications about this customer that nobody has acknowledged yet (an obligation still open).
-  (select coalesce(json_agg(json_build_object('message', n.message, 'status', n.status, 'due_at', n.due_at, 'created_at', n.created_at) order by n.created_at desc), '[]')
-     from (select n.message, n.status, n.due_at, n.created_at from notification n
-             join members m on n.subject ->> 'installationId' = m.installation_id::text and n.subject ->> 'objectType' = m.object_type and n.subject ->> 'externalId' = m.external_id
-            where n.tenant_id = $1 and n.status <> 'acknowledged' and n.created_at >= $10
-            order by n.created_at desc limit 10) n) as notifications,
+  ${sourcesJson} as sources,
+  ${notificationsJson('$10')} as notifications,
   (select coalesce(json_agg(json_build_object('id', k.id::text, 'wrapped_key', k.wrapped_key)), '[]')
      from shown s join subject_key k on k.tenant_id = $1 and k.installation_id = s.installation_id and k.object_type = s.subject_object_type and k.external_id = s.subject_external_id
     where k.wrapped_key is not null) as keys,
   exists (select 1 from own) as found,
-  (select canonical from own) as canonical
+  (select canonical from own) as canonical,
+  -- What a snapshot of this summary needs (summary-snapshot.ts): the first moment time alone
+  -- changes a figure (an activity leaves the period or a 30/90-day window, or a future-dated one
+  -- enters), the oldest transaction this statement could not see, and the tokens of everything it read.
+  least(f.oldest_in_period + ($8::timestamptz - $7::timestamptz), f.next_in_future, f.oldest_alert + interval '30 days', f.oldest_churn_event + interval '90 days',
+        (select min(ticket_opened_at) from drivers where ticket_opened_at >= $10) + interval '30 days') as valid_until,
+  pg_snapshot_xmin(pg_current_snapshot())::text as xmin,
+  (select array_agg(distinct t order by t) from (
+     select installation_id || '/' || object_type || '/' || external_id as t from members
+     union all select $2::text || '/' || $3::text || '/' || $4::text
+     union all select 'profile/' || me.profile_id from identity_member me where me.tenant_id = $1 and me.installation_id = $2 and me.object_type = $3 and me.external_id = $4
+     union all select installation_id || '/' || driver_object_type || '/' || driver_external_id from latest where (state ->> 'open')::boolean) x) as tokens,
+  (select json_build_object('installations', coalesce(json_agg(installation_id), '[]'), 'types', coalesce(json_agg(object_type), '[]'), 'ids', coalesce(json_agg(external_id), '[]')) from members) as member_arrays
 from figures f`;
 
 const personSummaryStatement = `${personMembers}${summaryBody}`;
@@ -329,9 +358,10 @@ const givenSummaryStatement = `${givenMembers}${summaryBody}`;
 export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: SummaryRequest): Promise<AccountSummary> {
   const now = request.now ?? new Date();
   const period = request.period ?? { from: new Date(now.getTime() - 365 * dayMs), to: now };
-  const limit = Math.min(Math.max(request.limit ?? 50, 1), 500);
+  const limit = Math.min(Math.max(request.limit ?? defaultTimelineLimit, 1), 500);
   const { subject } = request;
   const driverFilter = subject.kind === 'driver' ? [subject.objectType, subject.externalId] : [null, null];
+  const thirtyDaysAgo = new Date(now.getTime() - 30 * dayMs).toISOString();
   const params = [
     request.tenantId,
     request.installationId,
@@ -341,9 +371,14 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
     period.from.toISOString(),
     period.to.toISOString(),
     limit + 1,
-    new Date(now.getTime() - 30 * dayMs).toISOString(),
+    thirtyDaysAgo,
     new Date(now.getTime() - 90 * dayMs).toISOString(),
   ];
+  const cacheable = subject.kind === 'person' && request.period === undefined && request.snapshots !== false;
+  const key = { tenantId: request.tenantId, installationId: request.installationId, objectType: subject.objectType, externalId: subject.externalId, limit };
+  const hit = cacheable ? await readSnapshot(sql, keyring, key, now, thirtyDaysAgo) : null;
+  if (hit) return assembleSummary(request, { now, period, limit }, hit);
+
   // A person's members are found by the statement itself (the hot path of every contact and user
   // panel); an account's and a driver's are looked up first.
   const found = subject.kind === 'person' ? null : await membersOf(sql, request);
@@ -353,24 +388,54 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
   if (!row) throw new LedgerlineError('LL_INTERNAL', 'the summary statement returned no row');
   // A record the installation never synced has no history yet: say so instead of an empty summary.
   if (!found && !row.found) throw notSynced(subject);
+  const truncated = row.timeline.length > limit;
+  const shown = row.timeline.slice(0, limit);
+  const exec = (text: string, values?: readonly unknown[]) => sql.query(text, values);
+  const personal = await openActivityFields(exec, keyring, request.tenantId, [...shown, ...row.alerts].map(storedActivityFields), row.keys);
+  const parts: SummaryParts = {
+    figures: { ...row, timeline: shown },
+    truncated,
+    live: { sources: row.sources, notifications: row.notifications },
+    texts: personal.map((p): [string, string | null] => [p.summary, p.actor]),
+    names: found ? { displayName: found.displayName, email: found.email } : null,
+  };
+  if (cacheable) await storeSnapshot(sql, keyring, key, now, row, parts);
+  return assembleSummary(request, { now, period, limit }, parts);
+}
+
+/**
+ * Everything a summary is assembled from: the figures (from the summary statement or a snapshot),
+ * the live parts, and the opened personal texts (summary, actor) of the timeline rows shown and
+ * then of the alerts, in that order.
+ */
+export interface SummaryParts {
+  readonly figures: SummaryFigures;
+  readonly truncated: boolean;
+  readonly live: SummaryLive;
+  readonly texts: readonly (readonly [string, string | null])[];
+  /** An account's or a driver's name (a person's comes from their canonical record). */
+  readonly names: { readonly displayName: string; readonly email: string | null } | null;
+}
+
+function assembleSummary(request: SummaryRequest, at: { now: Date; period: { from: Date; to: Date }; limit: number }, parts: SummaryParts): AccountSummary {
+  const { now, period } = at;
+  const { subject } = request;
+  const row = parts.figures;
   const person = row.canonical?.persons?.[0];
-  const { displayName, email } = found ?? { displayName: person?.displayName ?? person?.email ?? `${subject.objectType} ${subject.externalId}`, email: person?.email ?? null };
-  const { timeline, drivers, alerts: alertsRows, sources, notifications, money } = row;
+  const { displayName, email } = parts.names ?? { displayName: person?.displayName ?? person?.email ?? `${subject.objectType} ${subject.externalId}`, email: person?.email ?? null };
+  const { timeline: shown, drivers, alerts: alertsRows, money } = row;
+  const { sources, notifications } = parts.live;
   const platformOf = new Map(sources.map((s) => [s.installation_id, s.platform]));
   const subjectPlatform = platformOf.get(request.installationId) ?? 'unknown';
-
-  const truncated = timeline.length > limit;
-  const shown = timeline.slice(0, limit);
-  const exec = (text: string, values?: readonly unknown[]) => sql.query(text, values);
-  const personal = await openActivityFields(exec, keyring, request.tenantId, [...shown, ...alertsRows].map(storedActivityFields), row.keys);
-  const alertTexts = personal.slice(shown.length);
+  const truncated = parts.truncated;
+  const alertTexts = parts.texts.slice(shown.length);
   const items: SummaryTimelineItem[] = shown.map((row, i) => ({
     id: row.id,
     kind: row.kind,
     category: row.category,
     occurredAt: iso(row.occurred_at),
-    summary: personal[i]!.summary,
-    actor: personal[i]!.actor,
+    summary: parts.texts[i]![0],
+    actor: parts.texts[i]![1],
     amount: row.amount !== null && row.currency !== null ? { value: trimDecimal(row.amount), currency: row.currency.trim() } : null,
     source: { platform: platformOf.get(row.installation_id) ?? 'unknown', installationId: row.installation_id, objectType: row.source_object_type, externalId: row.source_external_id },
     driver: row.driver_type !== null && row.driver_object_type !== null && row.driver_external_id !== null ? { type: row.driver_type, objectType: row.driver_object_type, externalId: row.driver_external_id } : null,
@@ -399,7 +464,7 @@ export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: S
   });
 
   const alerts: AccountSummary['alerts'] = [
-    ...alertsRows.map((a, i) => ({ severity: 'critical' as const, message: alertTexts[i]!.summary, occurredAt: iso(a.occurred_at) })),
+    ...alertsRows.map((a, i) => ({ severity: 'critical' as const, message: alertTexts[i]![0], occurredAt: iso(a.occurred_at) })),
     ...notifications.map((n) => ({
       severity: n.status === 'dead' || n.status === 'escalated' ? ('critical' as const) : ('warning' as const),
       message:

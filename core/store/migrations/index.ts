@@ -15,6 +15,7 @@ import { Migration20261202000900_identity_keys } from './Migration20261202000900
 import { Migration20261202001000_token_journal } from './Migration20261202001000_token_journal.ts';
 import { Migration20261202001100_reports } from './Migration20261202001100_reports.ts';
 import { Migration20261202001200_upstream_merges } from './Migration20261202001200_upstream_merges.ts';
+import { Migration20261202001300_summary_snapshots } from './Migration20261202001300_summary_snapshots.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -30,4 +31,5 @@ export const migrations = [
   { name: 'Migration20261202001000_token_journal', class: Migration20261202001000_token_journal },
   { name: 'Migration20261202001100_reports', class: Migration20261202001100_reports },
   { name: 'Migration20261202001200_upstream_merges', class: Migration20261202001200_upstream_merges },
+  { name: 'Migration20261202001300_summary_snapshots', class: Migration20261202001300_summary_snapshots },
 ];

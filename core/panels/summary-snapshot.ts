@@ -1,0 +1,151 @@
+/**
+ * Summary snapshots: a person's summary figures as last computed, kept so a panel view reads one
+ * row instead of every activity of the person. A snapshot is used only while it is current:
+ * - nothing it was computed from changed since: the triggers of migration 1300 record, per record
+ *   and profile, the transactions that wrote activities, source records or identity memberships
+ *   (`summary_change`); a snapshot is current while none of its tokens carries a transaction its
+ *   statement could not see (`computed_xmin` or later);
+ * - time alone has not changed a figure (`valid_until`: an activity leaving the period or a
+ *   30/90-day window, or a future-dated one entering it), and it is at most a day old;
+ * - every subject key its personal texts are sealed under is still there (an erasure destroys one).
+ * The sources and open notifications are always read live, in the same statement as the snapshot.
+ *
+ * The personal texts of the rows shown (and the person's name) are sealed like the activities they
+ * come from: AES-256-GCM under each subject key of the rows shown, one layer per key, so
+ * destroying any of those keys makes the snapshot unreadable too, in backups as well.
+ */
+import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { LedgerlineError } from '../errors/index.ts';
+import type { SubjectKeyring, WrappedSubjectKey } from '../privacy/index.ts';
+import type { SqlSession } from '../store/index.ts';
+import type { SummaryFigures, SummaryLive, SummaryParts, SummaryRow } from './summary.ts';
+import { notificationsJson, sourcesJson } from './summary-sql.ts';
+
+type Sql = Pick<SqlSession, 'query'>;
+
+/** Which summary a snapshot is: a person's record in an installation, with a timeline length. */
+export interface SnapshotKey {
+  readonly tenantId: string;
+  readonly installationId: string;
+  readonly objectType: string;
+  readonly externalId: string;
+  readonly limit: number;
+}
+
+/** The longest a snapshot is used, even when nothing says it changed. */
+const maxAgeMs = 86_400_000;
+
+/** What a snapshot seals: the figures (personal columns dropped) and the opened texts. */
+interface SealedPart {
+  readonly figures: SummaryFigures;
+  readonly truncated: boolean;
+  readonly texts: readonly (readonly [string, string | null])[];
+}
+
+const layerAad = (key: SnapshotKey, keyId: string, layer: number): Buffer =>
+  Buffer.from(JSON.stringify(['summary-snapshot/1', key.tenantId, key.installationId, key.objectType, key.externalId, key.limit, keyId, layer]));
+
+/** Deflates, then seals under each key in turn (none: deflated only, for a summary with no rows shown). */
+export function sealSnapshot(key: SnapshotKey, plain: string, keys: readonly { id: string; key: KeyObject }[]): Buffer {
+  let data = deflateRawSync(Buffer.from(plain, 'utf8'));
+  keys.forEach(({ id, key: subjectKey }, layer) => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', subjectKey, iv);
+    cipher.setAAD(layerAad(key, id, layer));
+    const sealed = Buffer.concat([cipher.update(data), cipher.final()]);
+    data = Buffer.concat([iv, cipher.getAuthTag(), sealed]);
+  });
+  return data;
+}
+
+export function openSnapshot(key: SnapshotKey, sealed: Buffer, keys: readonly { id: string; key: KeyObject }[]): string {
+  let data = sealed;
+  for (let layer = keys.length - 1; layer >= 0; layer--) {
+    const { id, key: subjectKey } = keys[layer]!;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', subjectKey, data.subarray(0, 12), { authTagLength: 16 });
+      decipher.setAAD(layerAad(key, id, layer));
+      decipher.setAuthTag(data.subarray(12, 28));
+      data = Buffer.concat([decipher.update(data.subarray(28)), decipher.final()]);
+    } catch (error) {
+      throw new LedgerlineError('LL_INTEGRITY', `the summary snapshot of ${key.objectType} ${key.externalId} failed authentication`, { cause: error });
+    }
+  }
+  return inflateRawSync(data).toString('utf8');
+}
+
+/** A current snapshot with the live parts, in one statement; no row when there is none. */
+const readStatement = `
+with current as (
+  select s.sealed, s.key_ids, s.member_installations, s.member_types, s.member_ids from summary_snapshot s
+   where s.tenant_id = $1 and s.installation_id = $2 and s.object_type = $3 and s.external_id = $4 and s.timeline_limit = $5 and s.valid_until > $6
+     and not exists (select 1 from summary_change c where c.tenant_id = $1 and c.token = any(s.tokens) and c.xid >= s.computed_xmin)
+),
+members as (
+  select m.installation_id, m.object_type, m.external_id from current, unnest(current.member_installations, current.member_types, current.member_ids) as m(installation_id, object_type, external_id)
+)
+select c.sealed, c.key_ids::text[] as key_ids,
+  (select coalesce(json_agg(json_build_object('id', k.id::text, 'wrapped_key', k.wrapped_key)), '[]') from subject_key k
+    where k.tenant_id = $1 and k.id = any(c.key_ids) and k.wrapped_key is not null) as keys,
+  ${sourcesJson} as sources,
+  ${notificationsJson('$7')} as notifications
+from current c`;
+
+interface ReadRow extends SummaryLive {
+  readonly sealed: Buffer;
+  readonly key_ids: string[];
+  readonly keys: WrappedSubjectKey[];
+}
+
+/** The summary parts from a current snapshot, or null (none, out of date, or a key destroyed since). */
+export async function readSnapshot(sql: Sql, keyring: SubjectKeyring, key: SnapshotKey, now: Date, thirtyDaysAgo: string): Promise<SummaryParts | null> {
+  const [row] = await sql.query<ReadRow>(readStatement, [key.tenantId, key.installationId, key.objectType, key.externalId, key.limit, now.toISOString(), thirtyDaysAgo], { prepared: true });
+  if (!row || row.keys.length !== row.key_ids.length) return null;
+  const unwrapped = keyring.unwrapAll(key.tenantId, row.keys);
+  const keys = row.key_ids.map((id) => ({ id, key: unwrapped.get(id)! }));
+  const part = JSON.parse(openSnapshot(key, row.sealed, keys)) as SealedPart;
+  return { ...part, live: { sources: row.sources, notifications: row.notifications }, names: null };
+}
+
+/** Keeps what the summary statement read (a person's summary over the default period) as the subject's snapshot. */
+export async function storeSnapshot(sql: Sql, keyring: SubjectKeyring, key: SnapshotKey, now: Date, row: SummaryRow, parts: SummaryParts): Promise<void> {
+  const keys = [...keyring.unwrapAll(key.tenantId, row.keys)].map(([id, subjectKey]) => ({ id, key: subjectKey })).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const withoutPersonal = <R extends { personal: string | null; summary: string | null; actor: string | null; attributes: Record<string, unknown> }>(r: R): R => ({
+    ...r,
+    personal: null,
+    summary: null,
+    actor: null,
+    attributes: {},
+  });
+  const figures: SummaryFigures = { ...parts.figures, timeline: parts.figures.timeline.map(withoutPersonal), alerts: parts.figures.alerts.map(withoutPersonal) };
+  const sealed = sealSnapshot(key, JSON.stringify({ figures, truncated: parts.truncated, texts: parts.texts } satisfies SealedPart), keys);
+  const cap = now.getTime() + maxAgeMs;
+  const validUntil = new Date(row.valid_until === null ? cap : Math.min(cap, new Date(row.valid_until).getTime()));
+  await sql.query(
+    `insert into summary_snapshot (tenant_id, installation_id, object_type, external_id, timeline_limit, computed_at, computed_xmin, valid_until, tokens,
+                                   member_installations, member_types, member_ids, key_ids, sealed)
+     values ($1, $2, $3, $4, $5, $6, $7::xid8, $8, $9::text[], $10::uuid[], $11::text[], $12::text[], $13::uuid[], $14)
+     on conflict (tenant_id, installation_id, object_type, external_id, timeline_limit) do update
+        set computed_at = excluded.computed_at, computed_xmin = excluded.computed_xmin, valid_until = excluded.valid_until, tokens = excluded.tokens,
+            member_installations = excluded.member_installations, member_types = excluded.member_types, member_ids = excluded.member_ids,
+            key_ids = excluded.key_ids, sealed = excluded.sealed`,
+    [
+      key.tenantId,
+      key.installationId,
+      key.objectType,
+      key.externalId,
+      key.limit,
+      now.toISOString(),
+      row.xmin,
+      validUntil.toISOString(),
+      row.tokens,
+      row.member_arrays.installations,
+      row.member_arrays.types,
+      row.member_arrays.ids,
+      keys.map((k) => k.id),
+      sealed,
+    ],
+    { prepared: true },
+  );
+}
