@@ -22,6 +22,7 @@ import { z } from 'zod';
 import { frameAncestorsFor, loadPlugins } from '../core/contract/index.ts';
 import { createLogger } from '../core/log/index.ts';
 import { createSummaryService } from '../core/panels/summary-service.ts';
+import { refreshSummaries } from '../core/panels/summary-refresh.ts';
 import { startServer, storeBackedDeps, type RunningServer } from '../core/server/index.ts';
 import { pluginSummary } from '../core/cli/serve-command.ts';
 import { hubspotPortalId, largeTenantArgs, largeTenantKeyring, largeTenantOptions, openLargeTenant, type LargeTenant } from './support/large-tenant.ts';
@@ -109,6 +110,10 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const [range] = await tenant.db.sql.query<{ low: string; high: string }>(`select min(id)::text as low, max(id)::text as high from activity where tenant_id = $1`, [tenant.tenantId]);
     const low = Number(range!.low);
     const span = Number(range!.high) - low + 1;
+    // What serve and workers keep current after every sync: the people's summary snapshots.
+    const started = performance.now();
+    const refresh = await refreshSummaries(tenant.db.sql, largeTenantKeyring, tenant.tenantId, { limit: Number.MAX_SAFE_INTEGER });
+    say(`  summary snapshots: ${refresh.refreshed.toLocaleString('en-US')} computed in ${((performance.now() - started) / 1000).toFixed(1)} s, ${refresh.current.toLocaleString('en-US')} current`);
     server = await startPanelServer(tenant);
     const url = server.url;
     await checkOneSummary(server, tenant);
