@@ -29,6 +29,7 @@ import { identityCommand } from './identity-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { summariesCommand } from './summaries-command.ts';
 import { statusCommand } from './status-command.ts';
 import { syncCommand } from './sync-command.ts';
 import { verifyCommand } from './verify-command.ts';
@@ -44,5 +45,6 @@ export const commands: Readonly<Record<string, Command>> = {
   archive: archiveCommand,
   identity: identityCommand,
   report: reportCommand,
+  summaries: summariesCommand,
   'hubspot-project': hubspotProjectCommand,
 };

@@ -17,6 +17,7 @@ import { installSandboxes } from './sandboxes.ts';
 import { createInstallService } from '../install/install-service.ts';
 import { createSummaryService } from '../panels/summary-service.ts';
 import { createLedgerService, ledgerOptionsFrom, scheduleCheckpoints } from '../ledger/ledger-service.ts';
+import { scheduleSummaryRefresh } from '../panels/summary-refresh.ts';
 import { identityOverview, scheduleIdentity } from '../identity/identity-store.ts';
 import { deliveryOptionsFrom, scheduleNotifications } from '../triggers/notifications.ts';
 import { createTriggerService } from '../triggers/trigger-service.ts';
@@ -91,6 +92,7 @@ export const serveCommand: Command = {
     let server: RunningServer | null = null;
     let checkpoints: { stop(): Promise<void> } | null = null;
     let identities: { stop(): Promise<void> } | null = null;
+    let snapshots: { stop(): Promise<void> } | null = null;
     let notifications: { stop(): Promise<void> } | null = null;
     let reports: ReportsService | null = null;
     let reportWork: { stop(): Promise<void> } | null = null;
@@ -145,6 +147,7 @@ export const serveCommand: Command = {
       }
       checkpoints = scheduleCheckpoints(ledger, config.ledgerCheckpointSeconds * 1000, log);
       identities = scheduleIdentity(db.sql, config.identityIntervalSeconds * 1000, log);
+      snapshots = scheduleSummaryRefresh(db.sql, runtime.keyring, config.summaryRefreshSeconds * 1000, log);
       notifications = scheduleNotifications(db.sql, runtime.keyring, delivery, config.notifyIntervalSeconds * 1000, log);
       reportWork = scheduleReportWork(reportService.workflow, config.notifyIntervalSeconds * 1000, log);
       const where = db.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
@@ -158,6 +161,7 @@ export const serveCommand: Command = {
       await worker?.stop();
       await notifications?.stop();
       await reportWork?.stop();
+      await snapshots?.stop();
       await identities?.stop();
       await checkpoints?.stop();
       await queue?.stop();

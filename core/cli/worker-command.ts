@@ -1,6 +1,7 @@
 import { createLedgerService, ledgerOptionsFrom, scheduleCheckpoints } from '../ledger/ledger-service.ts';
 import { scheduleIdentity } from '../identity/identity-store.ts';
 import { deliveryOptionsFrom, scheduleNotifications } from '../triggers/notifications.ts';
+import { scheduleSummaryRefresh } from '../panels/summary-refresh.ts';
 import { openSyncQueue, startSyncWorker } from '../sync/index.ts';
 import { createReportsService, reportsOptionsFrom, scheduleReportWork } from '../reports/index.ts';
 import type { Command } from './commands.ts';
@@ -25,6 +26,7 @@ export const workerCommand: Command = {
       const ledger = createLedgerService({ sql: runtime.db.sql, ...ledgerOptionsFrom(runtime.config) });
       const checkpoints = scheduleCheckpoints(ledger, runtime.config.ledgerCheckpointSeconds * 1000, runtime.log);
       const identities = scheduleIdentity(runtime.db.sql, runtime.config.identityIntervalSeconds * 1000, runtime.log);
+      const summaries = scheduleSummaryRefresh(runtime.db.sql, runtime.keyring, runtime.config.summaryRefreshSeconds * 1000, runtime.log);
       const delivery = await deliveryOptionsFrom(runtime.config);
       const notifications = scheduleNotifications(runtime.db.sql, runtime.keyring, delivery, runtime.config.notifyIntervalSeconds * 1000, runtime.log);
       // Report requests and schedules: any number of workers (and serve) share them without doubling.
@@ -37,6 +39,7 @@ export const workerCommand: Command = {
       await notifications.stop();
       await reportWork.stop();
       await reports.close();
+      await summaries.stop();
       await identities.stop();
       await checkpoints.stop();
       await queue.stop();

@@ -107,6 +107,11 @@ export const settings = {
     default: '60',
     doc: 'How often serve and worker re-resolve identities for tenants whose synced records changed.',
   },
+  LEDGERLINE_SUMMARY_REFRESH_SECONDS: {
+    schema: z.coerce.number().int().min(1),
+    default: '30',
+    doc: 'How often serve and worker recompute the summary snapshots that syncs, identity runs or time made out of date (a panel never shows an out-of-date snapshot: it computes afresh instead).',
+  },
   LEDGERLINE_SMTP_URL: {
     schema: z.url({ protocol: /^smtps?$/ }).optional(),
     default: undefined,
@@ -196,6 +201,7 @@ export interface Config {
   readonly ledgerArchiveDir: string;
   readonly ledgerRetentionDays: number | undefined;
   readonly identityIntervalSeconds: number;
+  readonly summaryRefreshSeconds: number;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly notifyIntervalSeconds: number;
@@ -273,6 +279,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ledgerArchiveDir: resolve(s.LEDGERLINE_LEDGER_ARCHIVE_DIR ?? join(dataDir, 'ledger-archive')),
     ledgerRetentionDays: s.LEDGERLINE_LEDGER_RETENTION_DAYS,
     identityIntervalSeconds: s.LEDGERLINE_IDENTITY_INTERVAL_SECONDS,
+    summaryRefreshSeconds: s.LEDGERLINE_SUMMARY_REFRESH_SECONDS,
     smtpUrl: s.LEDGERLINE_SMTP_URL,
     mailFrom: s.LEDGERLINE_MAIL_FROM,
     notifyIntervalSeconds: s.LEDGERLINE_NOTIFY_INTERVAL_SECONDS,

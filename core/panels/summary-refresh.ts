@@ -6,30 +6,43 @@
  * snapshot check needs any more (all but the newest per record or profile).
  */
 import type { Logger } from '../contract/index.ts';
+import { toLedgerlineError } from '../errors/index.ts';
 import type { SubjectKeyring } from '../privacy/index.ts';
 import { runPeriodically, type Periodic } from '../scheduling/periodic.ts';
 import type { SqlSession } from '../store/index.ts';
 import { buildSummary, defaultTimelineLimit } from './summary.ts';
+import { horizonLock, unchangedSince } from './summary-snapshot.ts';
 
 export interface RefreshResult {
   /** Snapshots computed. */
   readonly refreshed: number;
   /** People whose snapshot is current after the run. */
   readonly current: number;
-  /** People still without a current snapshot (the run stopped at its limit). */
+  /** People still without a current snapshot (the run stopped at its limit, or a write was in flight). */
   readonly remaining: number;
+  /** Records whose summary could not be computed, with why (also logged by the background refresh). */
+  readonly failed: readonly { readonly record: string; readonly error: string }[];
 }
 
-/** People (records whose canonical copy holds a person) without a current snapshot, most recently changed first. */
+/**
+ * Whether record `r` has a current snapshot ($2 the timeline length, $3 now). A scalar subquery,
+ * not EXISTS: the planner cannot turn it into a join, so it stays one primary-key probe per record
+ * however wrong its estimate of the snapshot table is (a join it misjudged went quadratic).
+ */
+const hasCurrentSnapshot = `(select count(*) from summary_snapshot s
+   where s.tenant_id = r.tenant_id and s.installation_id = r.installation_id and s.object_type = r.object_type and s.external_id = r.external_id
+     and s.timeline_limit = $2 and s.valid_until > $3 and ${unchangedSince('s.tenant_id')}) > 0`;
+
+/**
+ * People (records whose canonical copy holds a person) without a current snapshot, most recently
+ * changed first, after the cursor ($5, $6: the last record of the previous batch of this run).
+ */
 const staleStatement = `
-select r.installation_id, r.object_type, r.external_id from source_record r
+select r.installation_id, r.object_type, r.external_id, r.last_changed_at::text as changed_at, r.id::text as id from source_record r
  where r.tenant_id = $1 and r.deleted_at is null and r.canonical -> 'persons' -> 0 is not null
-   and not exists (
-     select 1 from summary_snapshot s
-      where s.tenant_id = r.tenant_id and s.installation_id = r.installation_id and s.object_type = r.object_type and s.external_id = r.external_id
-        and s.timeline_limit = $2 and s.valid_until > $3
-        and not exists (select 1 from summary_change c where c.tenant_id = s.tenant_id and c.token = any(s.tokens) and c.xid >= s.computed_xmin))
- order by r.last_changed_at desc, r.id
+   and ($5::timestamptz is null or (r.last_changed_at, r.id) < ($5::timestamptz, $6::bigint))
+   and not ${hasCurrentSnapshot}
+ order by r.last_changed_at desc, r.id desc
  limit $4`;
 
 /** Recomputes up to `limit` out-of-date person snapshots of one tenant. */
@@ -37,48 +50,88 @@ export async function refreshSummaries(
   sql: SqlSession,
   keyring: SubjectKeyring,
   tenantId: string,
-  options: { readonly limit?: number; readonly now?: () => Date; readonly stopping?: () => boolean } = {},
+  options: { readonly limit?: number; readonly now?: () => Date; readonly stopping?: () => boolean; readonly concurrency?: number; readonly onBatch?: (refreshed: number) => void } = {},
 ): Promise<RefreshResult> {
   const limit = options.limit ?? 10_000;
   const now = options.now ?? (() => new Date());
   let refreshed = 0;
+  // Each record at most once per run (a cursor through the records in the order above): one whose
+  // snapshot cannot become current yet (a write to it still in flight) or whose summary fails is
+  // not recomputed over and over; one changed during the run is left to the next.
+  let cursor: [string | null, string | null] = [null, null];
+  const failed: { record: string; error: string }[] = [];
   while (refreshed < limit && !options.stopping?.()) {
-    const batch = await sql.query<{ installation_id: string; object_type: string; external_id: string }>(staleStatement, [tenantId, defaultTimelineLimit, now().toISOString(), Math.min(200, limit - refreshed)]);
+    const batch = await sql.query<{ installation_id: string; object_type: string; external_id: string; changed_at: string; id: string }>(staleStatement, [
+      tenantId,
+      defaultTimelineLimit,
+      now().toISOString(),
+      Math.min(200, limit - refreshed),
+      ...cursor,
+    ]);
     if (batch.length === 0) break;
-    for (const record of batch) {
-      await buildSummary(sql, keyring, {
-        tenantId,
-        installationId: record.installation_id,
-        subject: { kind: 'person', objectType: record.object_type, externalId: record.external_id },
-        now: now(),
-        reportUrl: '',
-      });
-      refreshed += 1;
-    }
+    cursor = [batch.at(-1)!.changed_at, batch.at(-1)!.id];
+    // A few at a time: each is one statement and one upsert, so a server pool overlaps them.
+    let next = 0;
+    const computeNext = async (): Promise<void> => {
+      while (next < batch.length && !options.stopping?.()) {
+        const record = batch[next++]!;
+        const key = `${record.installation_id}/${record.object_type}/${record.external_id}`;
+        try {
+          await buildSummary(sql, keyring, {
+            tenantId,
+            installationId: record.installation_id,
+            subject: { kind: 'person', objectType: record.object_type, externalId: record.external_id },
+            now: now(),
+            reportUrl: '',
+          });
+          refreshed += 1;
+        } catch (error) {
+          failed.push({ record: key, error: toLedgerlineError(error).message });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 4 }, computeNext));
+    options.onBatch?.(refreshed);
   }
   const [counts] = await sql.query<{ people: string; current: string }>(
     `select count(*)::text as people,
-            count(*) filter (where exists (select 1 from summary_snapshot s
-               where s.tenant_id = r.tenant_id and s.installation_id = r.installation_id and s.object_type = r.object_type and s.external_id = r.external_id
-                 and s.timeline_limit = $2 and s.valid_until > $3
-                 and not exists (select 1 from summary_change c where c.tenant_id = s.tenant_id and c.token = any(s.tokens) and c.xid >= s.computed_xmin)))::text as current
+            count(*) filter (where ${hasCurrentSnapshot})::text as current
        from source_record r where r.tenant_id = $1 and r.deleted_at is null and r.canonical -> 'persons' -> 0 is not null`,
     [tenantId, defaultTimelineLimit, now().toISOString()],
   );
   const people = Number(counts?.people ?? 0);
   const current = Number(counts?.current ?? 0);
-  return { refreshed, current, remaining: people - current };
+  return { refreshed, current, remaining: people - current, failed };
 }
 
-/** Keeps only the newest change per token (a snapshot is out of date when the newest is at or after its xmin), and none of deleted tenants. */
-export async function compactSummaryChanges(sql: SqlSession): Promise<number> {
+/**
+ * Drops what no snapshot check needs any more: snapshots past their `valid_until` (never used
+ * again; a record nobody views or refreshes ends here within a day), and change rows below the
+ * horizon that every stored snapshot saw (every snapshot computed from now on sees them too).
+ * The horizon is raised first, under the exclusive lock that storing a snapshot takes shared: once
+ * it is raised, every snapshot computed below it is either stored already (so the delete below sees
+ * it) or refused. Also drops the change rows of deleted tenants. Returns the change rows dropped.
+ */
+export async function compactSummaryChanges(sql: SqlSession, now: Date = new Date()): Promise<number> {
+  await sql.query(`delete from summary_snapshot where valid_until <= $1`, [now.toISOString()]);
+  const horizon = await sql.transaction(async (tx) => {
+    await tx.query(`select pg_advisory_xact_lock($1)`, [horizonLock]);
+    const [row] = await tx.query<{ xid: string }>(`update summary_horizon set xid = greatest(xid, pg_snapshot_xmin(pg_current_snapshot())) returning xid::text`);
+    return row!.xid;
+  });
+  // Fresh statistics first: the delete's plan depends on how many snapshots and changes there are,
+  // which a sync or a first refresh changes by orders of magnitude between autovacuum's visits.
+  await sql.query(`analyze summary_snapshot, summary_change`);
   const rows = await sql.query<{ n: string }>(
     `with gone as (
        delete from summary_change c
         where not exists (select 1 from tenant t where t.id = c.tenant_id)
-           or exists (select 1 from summary_change n where n.tenant_id = c.tenant_id and n.token = c.token and (n.xid > c.xid or (n.xid = c.xid and n.ctid > c.ctid)))
+           or (c.xid < $1::xid8
+               and not exists (select 1 from summary_snapshot s
+                                where s.tenant_id = c.tenant_id and s.tokens @> array[c.token] and not pg_visible_in_snapshot(c.xid, s.computed_snapshot)))
        returning 1)
      select count(*)::text as n from gone`,
+    [horizon],
   );
   return Number(rows[0]?.n ?? 0);
 }
@@ -88,8 +141,10 @@ export function scheduleSummaryRefresh(sql: SqlSession, keyring: SubjectKeyring,
   return runPeriodically('summary refresh', everyMs, log, async (stopping) => {
     for (const { id } of await sql.query<{ id: string }>(`select id from tenant order by created_at`)) {
       if (stopping()) return;
-      const result = await refreshSummaries(sql, keyring, id, { limit: 2_000, stopping });
+      const { failed, ...result } = await refreshSummaries(sql, keyring, id, { limit: 2_000, stopping });
       if (result.refreshed > 0) log.info({ tenant: id, ...result }, 'summary snapshots refreshed');
+      // A panel on such a record computes afresh (and fails the same way, visibly); say which here too.
+      if (failed.length > 0) log.error({ tenant: id, failed: failed.slice(0, 20), count: failed.length }, 'summary snapshots could not be computed');
     }
     const compacted = await compactSummaryChanges(sql);
     if (compacted > 0) log.debug({ compacted }, 'summary change rows compacted');

@@ -128,19 +128,20 @@ describeOnTestDatabases('summary snapshots', (db) => {
     expect(await timeline(new Date('2026-08-02T12:00:00Z'))).not.toContain('Kim asked about invoices');
   });
 
-  it('treats a change at or after the snapshot\'s oldest unseen transaction as one it may have missed', async () => {
+  it('treats a change by a transaction its statement saw as seen, and one that began after it as missed', async () => {
     await cached();
-    const [snap] = await db().sql.query<{ xmin: string; tokens: string[] }>(
-      `select computed_xmin::text as xmin, tokens from summary_snapshot where tenant_id = $1 and external_id = '21'`,
+    const [snap] = await db().sql.query<{ xmin: string; xmax: string; tokens: string[] }>(
+      `select pg_snapshot_xmin(computed_snapshot)::text as xmin, pg_snapshot_xmax(computed_snapshot)::text as xmax, tokens from summary_snapshot where tenant_id = $1 and external_id = '21'`,
       [tenantId],
     );
     const token = `${hub}/contact/21`;
     expect(snap!.tokens).toContain(token);
     await unheard(db(), () => ingest(db(), tenantId, hub, [], [activity('21', 'contact', 'e6', '2026-06-29T11:00:00Z', 'Kim replied')]));
-    // A change that committed before the snapshot's statement began is one it saw.
+    // Committed before the snapshot's statement began: one it saw.
     await db().sql.query(`insert into summary_change (tenant_id, token, xid) values ($1, $2, ($3::bigint - 1)::text::xid8)`, [tenantId, token, snap!.xmin]);
     expect(await timeline()).not.toContain('Kim replied');
-    await db().sql.query(`insert into summary_change (tenant_id, token, xid) values ($1, $2, $3::xid8)`, [tenantId, token, snap!.xmin]);
+    // The first transaction it could not see (its xmax): the snapshot is out of date.
+    await db().sql.query(`insert into summary_change (tenant_id, token, xid) values ($1, $2, $3::xid8)`, [tenantId, token, snap!.xmax]);
     expect((await timeline())[0]).toBe('Kim replied');
   });
 
@@ -179,21 +180,79 @@ describeOnTestDatabases('summary snapshots', (db) => {
     expect(after.subject.email).toBeNull();
   });
 
-  it('refreshes the people without a current snapshot, and compacts change rows to the newest per record', async () => {
+  it('refreshes the people without a current snapshot', async () => {
     await db().sql.query(`delete from summary_snapshot where tenant_id = $1`, [tenantId]);
     const result = await refreshSummaries(db().sql, testKeyring, tenantId, { now: () => now });
     // Kim (erased records keep no person), Pat and the Zendesk user (erased with Kim): what is left of people with a canonical person.
     const [people] = await db().sql.query<{ n: number }>(`select count(*)::int as n from source_record where tenant_id = $1 and canonical -> 'persons' -> 0 is not null and deleted_at is null`, [tenantId]);
-    expect(result).toEqual({ refreshed: people!.n, current: people!.n, remaining: 0 });
+    expect(result).toEqual({ refreshed: people!.n, current: people!.n, remaining: 0, failed: [] });
     expect(await snapshotCount(db(), tenantId)).toBe(people!.n);
     expect((await refreshSummaries(db().sql, testKeyring, tenantId, { now: () => now })).refreshed).toBe(0);
-    const [before] = await db().sql.query<{ rows: number; tokens: number }>(`select count(*)::int as rows, count(distinct token)::int as tokens from summary_change where tenant_id = $1`, [tenantId]);
-    expect(before!.rows).toBeGreaterThan(before!.tokens);
-    await compactSummaryChanges(db().sql);
-    const [after] = await db().sql.query<{ rows: number; tokens: number }>(`select count(*)::int as rows, count(distinct token)::int as tokens from summary_change where tenant_id = $1`, [tenantId]);
-    expect(after).toEqual({ rows: before!.tokens, tokens: before!.tokens });
-    // Still current after compaction: nothing to refresh.
+  });
+
+  it('reports a summary it cannot compute and goes on with the others', async () => {
+    await ingest(db(), tenantId, hub, [], [activity('22', 'contact', 'p0', '2026-06-01T10:00:00Z', 'Pat asked for a quote')]);
+    await db().sql.query(`delete from summary_snapshot where tenant_id = $1`, [tenantId]);
+    // Pat's data key damaged in storage: Pat's summary cannot be opened.
+    const [key] = await db().sql.query<{ id: string; wrapped_key: string }>(`select id, wrapped_key from subject_key where tenant_id = $1 and external_id = '22'`, [tenantId]);
+    const damaged = Buffer.from(key!.wrapped_key, 'base64');
+    damaged[damaged.length - 1]! ^= 0xff;
+    await db().sql.query(`update subject_key set wrapped_key = $2 where id = $1`, [key!.id, damaged.toString('base64')]);
+    try {
+      const result = await refreshSummaries(db().sql, testKeyring, tenantId, { now: () => now });
+      expect(result.failed.map((f) => f.record)).toEqual([`${hub}/contact/22`]);
+      expect(result.failed[0]!.error).toMatch(/authentic|integrity|key/i);
+      expect(result.remaining).toBe(1);
+      expect(result.refreshed).toBe(result.current);
+    } finally {
+      await db().sql.query(`update subject_key set wrapped_key = $2 where id = $1`, [key!.id, key!.wrapped_key]);
+    }
+    expect(await refreshSummaries(db().sql, testKeyring, tenantId, { now: () => now })).toMatchObject({ refreshed: 1, remaining: 0, failed: [] });
+  });
+
+  it('compacts the change rows every snapshot saw, keeps those a stale snapshot missed, and drops expired snapshots', async () => {
+    const token = `${hub}/contact/22`;
+    /** Compacts until the horizon is past every change of the tenant (on a shared server, other sessions' transactions hold it back for a moment). */
+    const compactPastEverything = async () => {
+      for (let attempt = 0; ; attempt++) {
+        await compactSummaryChanges(db().sql, now);
+        const [row] = await db().sql.query<{ behind: boolean }>(`select coalesce(max(xid) >= (select xid from summary_horizon), false) as behind from summary_change where tenant_id = $1`, [tenantId]);
+        if (!row!.behind) return;
+        if (attempt === 50) throw new Error('the compaction horizon did not pass the tenant\'s changes in 5 s');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const changeTokens = async () => (await db().sql.query<{ token: string }>(`select token from summary_change where tenant_id = $1 order by token`, [tenantId])).map((r) => r.token);
+    await db().sql.query(`delete from summary_snapshot where tenant_id = $1`, [tenantId]);
+    await refreshSummaries(db().sql, testKeyring, tenantId, { now: () => now });
+    // Pat's snapshot goes out of date: the change it missed must survive compaction.
+    await ingest(db(), tenantId, hub, [], [activity('22', 'contact', 'p1', '2026-06-29T10:00:00Z', 'Pat wrote in')]);
+    expect((await changeTokens()).length).toBeGreaterThan(1);
+    await compactPastEverything();
+    expect(await changeTokens()).toEqual([token]);
+    const pat = { ...request(), subject: { kind: 'person' as const, objectType: 'contact', externalId: '22' } };
+    expect((await buildSummary(db().sql, testKeyring, pat)).timeline[0]!.summary).toBe('Pat wrote in');
+    // Recomputed (and stored): nothing needs that row any more.
+    await compactPastEverything();
+    expect(await changeTokens()).toEqual([]);
     expect((await refreshSummaries(db().sql, testKeyring, tenantId, { now: () => now })).refreshed).toBe(0);
-    expect(await snapshotCount(db(), tenantId)).toBe(people!.n);
+    // A day on, every snapshot has expired and goes.
+    await compactSummaryChanges(db().sql, new Date(now.getTime() + 86_400_001));
+    expect(await snapshotCount(db(), tenantId)).toBe(0);
+  });
+
+  it('does not keep a snapshot computed below the compaction horizon', async () => {
+    await db().sql.query(`delete from summary_snapshot where tenant_id = $1`, [tenantId]);
+    const [saved] = await db().sql.query<{ xid: string }>(`select xid::text from summary_horizon`);
+    // As if compaction had just raised the horizon past every transaction the summary could see.
+    await db().sql.query(`update summary_horizon set xid = (pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000000)::text::xid8`);
+    try {
+      expect(await cached()).toEqual(await fresh());
+      expect(await snapshotCount(db(), tenantId)).toBe(0);
+    } finally {
+      await db().sql.query(`update summary_horizon set xid = $1::xid8`, [saved!.xid]);
+    }
+    await cached();
+    expect(await snapshotCount(db(), tenantId)).toBe(1);
   });
 });

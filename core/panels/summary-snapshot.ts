@@ -3,8 +3,8 @@
  * row instead of every activity of the person. A snapshot is used only while it is current:
  * - nothing it was computed from changed since: the triggers of migration 1300 record, per record
  *   and profile, the transactions that wrote activities, source records or identity memberships
- *   (`summary_change`); a snapshot is current while none of its tokens carries a transaction its
- *   statement could not see (`computed_xmin` or later);
+ *   (`summary_change`); a snapshot is current while every change to its tokens was visible to its
+ *   statement's MVCC snapshot (a write in progress then, or since, makes it out of date);
  * - time alone has not changed a figure (`valid_until`: an activity leaving the period or a
  *   30/90-day window, or a future-dated one entering it), and it is at most a day old;
  * - every subject key its personal texts are sealed under is still there (an erasure destroys one).
@@ -75,12 +75,25 @@ export function openSnapshot(key: SnapshotKey, sealed: Buffer, keys: readonly { 
   return inflateRawSync(data).toString('utf8');
 }
 
+/**
+ * The condition that snapshot `s` is current as far as changes go: no change to one of its tokens
+ * that its statement did not see (`tenant` is the SQL expression of the tenant id).
+ */
+export const unchangedSince = (tenant: string): string =>
+  `not exists (select 1 from summary_change c where c.tenant_id = ${tenant} and c.token = any(s.tokens) and c.xid >= s.computed_xmin and not pg_visible_in_snapshot(c.xid, s.computed_snapshot))`;
+
+/**
+ * Serialises storing snapshots (shared) against raising the compaction horizon (exclusive), so no
+ * snapshot computed below the horizon is stored after change rows below it may have gone.
+ */
+export const horizonLock = 0x5eed_5a9e;
+
 /** A current snapshot with the live parts, in one statement; no row when there is none. */
 const readStatement = `
 with current as (
   select s.sealed, s.key_ids, s.member_installations, s.member_types, s.member_ids from summary_snapshot s
    where s.tenant_id = $1 and s.installation_id = $2 and s.object_type = $3 and s.external_id = $4 and s.timeline_limit = $5 and s.valid_until > $6
-     and not exists (select 1 from summary_change c where c.tenant_id = $1 and c.token = any(s.tokens) and c.xid >= s.computed_xmin)
+     and ${unchangedSince('$1')}
 ),
 members as (
   select m.installation_id, m.object_type, m.external_id from current, unnest(current.member_installations, current.member_types, current.member_ids) as m(installation_id, object_type, external_id)
@@ -109,7 +122,7 @@ export async function readSnapshot(sql: Sql, keyring: SubjectKeyring, key: Snaps
 }
 
 /** Keeps what the summary statement read (a person's summary over the default period) as the subject's snapshot. */
-export async function storeSnapshot(sql: Sql, keyring: SubjectKeyring, key: SnapshotKey, now: Date, row: SummaryRow, parts: SummaryParts): Promise<void> {
+export async function storeSnapshot(sql: SqlSession, keyring: SubjectKeyring, key: SnapshotKey, now: Date, row: SummaryRow, parts: SummaryParts): Promise<void> {
   const keys = [...keyring.unwrapAll(key.tenantId, row.keys)].map(([id, subjectKey]) => ({ id, key: subjectKey })).sort((a, b) => (a.id < b.id ? -1 : 1));
   const withoutPersonal = <R extends { personal: string | null; summary: string | null; actor: string | null; attributes: Record<string, unknown> }>(r: R): R => ({
     ...r,
@@ -122,30 +135,37 @@ export async function storeSnapshot(sql: Sql, keyring: SubjectKeyring, key: Snap
   const sealed = sealSnapshot(key, JSON.stringify({ figures, truncated: parts.truncated, texts: parts.texts } satisfies SealedPart), keys);
   const cap = now.getTime() + maxAgeMs;
   const validUntil = new Date(row.valid_until === null ? cap : Math.min(cap, new Date(row.valid_until).getTime()));
-  await sql.query(
-    `insert into summary_snapshot (tenant_id, installation_id, object_type, external_id, timeline_limit, computed_at, computed_xmin, valid_until, tokens,
-                                   member_installations, member_types, member_ids, key_ids, sealed)
-     values ($1, $2, $3, $4, $5, $6, $7::xid8, $8, $9::text[], $10::uuid[], $11::text[], $12::text[], $13::uuid[], $14)
-     on conflict (tenant_id, installation_id, object_type, external_id, timeline_limit) do update
-        set computed_at = excluded.computed_at, computed_xmin = excluded.computed_xmin, valid_until = excluded.valid_until, tokens = excluded.tokens,
-            member_installations = excluded.member_installations, member_types = excluded.member_types, member_ids = excluded.member_ids,
-            key_ids = excluded.key_ids, sealed = excluded.sealed`,
-    [
-      key.tenantId,
-      key.installationId,
-      key.objectType,
-      key.externalId,
-      key.limit,
-      now.toISOString(),
-      row.xmin,
-      validUntil.toISOString(),
-      row.tokens,
-      row.member_arrays.installations,
-      row.member_arrays.types,
-      row.member_arrays.ids,
-      keys.map((k) => k.id),
-      sealed,
-    ],
-    { prepared: true },
-  );
+  const params = [
+    key.tenantId,
+    key.installationId,
+    key.objectType,
+    key.externalId,
+    key.limit,
+    now.toISOString(),
+    row.xmin,
+    row.snapshot,
+    validUntil.toISOString(),
+    row.tokens,
+    row.member_arrays.installations,
+    row.member_arrays.types,
+    row.member_arrays.ids,
+    keys.map((k) => k.id),
+    sealed,
+  ];
+  await sql.transaction(async (tx) => {
+    await tx.query(`select pg_advisory_xact_lock_shared($1)`, [horizonLock], { prepared: true });
+    // Not stored when computed below the horizon: a change it missed may have been compacted away.
+    await tx.query(
+      `insert into summary_snapshot (tenant_id, installation_id, object_type, external_id, timeline_limit, computed_at, computed_xmin, computed_snapshot, valid_until,
+                                     tokens, member_installations, member_types, member_ids, key_ids, sealed)
+       select $1, $2, $3, $4, $5, $6, $7::xid8, $8::pg_snapshot, $9, $10::text[], $11::uuid[], $12::text[], $13::text[], $14::uuid[], $15
+        where $7::xid8 >= (select xid from summary_horizon)
+       on conflict (tenant_id, installation_id, object_type, external_id, timeline_limit) do update
+          set computed_at = excluded.computed_at, computed_xmin = excluded.computed_xmin, computed_snapshot = excluded.computed_snapshot,
+              valid_until = excluded.valid_until, tokens = excluded.tokens, member_installations = excluded.member_installations,
+              member_types = excluded.member_types, member_ids = excluded.member_ids, key_ids = excluded.key_ids, sealed = excluded.sealed`,
+      params,
+      { prepared: true },
+    );
+  });
 }

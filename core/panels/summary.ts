@@ -204,6 +204,8 @@ export interface SummaryRow extends SummaryFigures, SummaryLive {
   readonly valid_until: string | null;
   /** The oldest transaction id the statement could not see. */
   readonly xmin: string;
+  /** The statement's MVCC snapshot (`pg_snapshot`): which transactions it saw. */
+  readonly snapshot: string;
   /** The records and profile the figures were read from (`summary_change` tokens). */
   readonly tokens: string[];
   readonly member_arrays: { installations: string[]; types: string[]; ids: string[] };
@@ -342,7 +344,7 @@ select
   -- enters), the oldest transaction this statement could not see, and the tokens of everything it read.
   least(f.oldest_in_period + ($8::timestamptz - $7::timestamptz), f.next_in_future, f.oldest_alert + interval '30 days', f.oldest_churn_event + interval '90 days',
         (select min(ticket_opened_at) from drivers where ticket_opened_at >= $10) + interval '30 days') as valid_until,
-  pg_snapshot_xmin(pg_current_snapshot())::text as xmin,
+  pg_snapshot_xmin(pg_current_snapshot())::text as xmin, pg_current_snapshot()::text as snapshot,
   (select array_agg(distinct t order by t) from (
      select installation_id || '/' || object_type || '/' || external_id as t from members
      union all select $2::text || '/' || $3::text || '/' || $4::text
@@ -355,7 +357,7 @@ const personSummaryStatement = `${personMembers}${summaryBody}`;
 const givenSummaryStatement = `${givenMembers}${summaryBody}`;
 
 /** The summary for one subject and period: what panels, the console preview and reports share. */
-export async function buildSummary(sql: Sql, keyring: SubjectKeyring, request: SummaryRequest): Promise<AccountSummary> {
+export async function buildSummary(sql: SqlSession, keyring: SubjectKeyring, request: SummaryRequest): Promise<AccountSummary> {
   const now = request.now ?? new Date();
   const period = request.period ?? { from: new Date(now.getTime() - 365 * dayMs), to: now };
   const limit = Math.min(Math.max(request.limit ?? defaultTimelineLimit, 1), 500);

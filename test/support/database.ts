@@ -86,12 +86,13 @@ export async function openPostgresTestDatabase(options: { poolSize?: number } = 
 /**
  * A migrated embedded database is the same for every test file, and creating one (initdb in WASM,
  * then every migration) costs seconds of CPU: the first file to need one dumps it, keyed by the
- * migrations and the PGlite version, and later files load that dump instead.
+ * migrations (their names and code, so editing one is a new dump) and the PGlite version, and
+ * later files load that dump instead.
  */
 const pgliteVersion = (JSON.parse(readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const snapshotFile = join(
   tmpdir(),
-  `ledgerline-pglite-${createHash('sha256').update(JSON.stringify([migrations.map((m) => m.name), pgliteVersion])).digest('hex').slice(0, 16)}.tar`,
+  `ledgerline-pglite-${createHash('sha256').update(JSON.stringify([migrations.map((m) => [m.name, String(m.class)]), pgliteVersion])).digest('hex').slice(0, 16)}.tar`,
 );
 
 async function migratedSnapshot(): Promise<Blob | undefined> {

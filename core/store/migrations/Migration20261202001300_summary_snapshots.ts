@@ -8,10 +8,11 @@ import { Migration } from '@mikro-orm/migrations';
  * snapshots: statement-level triggers on the tables a summary reads (activities, source records,
  * identity memberships) record, for every record (`<installation>/<type>/<external id>`) and
  * profile (`profile/<id>`) a statement touched, the writing transaction's id. A snapshot stores
- * the tokens it was computed from and the oldest transaction its statement could not see
- * (`computed_xmin`); it is current only while no change to one of its tokens carries a
- * transaction id at or above that. The rows are only ever inserted (no row lock, so concurrent
- * syncs never wait on one another here); the refresh job keeps the newest per token.
+ * the tokens it was computed from and its statement's MVCC snapshot (`computed_snapshot`, with its
+ * xmin for the index); it is current only while every change to one of its tokens was visible to
+ * that statement — a transaction still running or started since makes it out of date. The rows
+ * are only ever inserted (no row lock, so concurrent syncs never wait on one another here); the
+ * refresh job drops those below `summary_horizon` that every stored snapshot saw.
  */
 export class Migration20261202001300_summary_snapshots extends Migration {
   override up(): void {
@@ -30,6 +31,7 @@ export class Migration20261202001300_summary_snapshots extends Migration {
       timeline_limit integer not null,
       computed_at timestamptz not null,
       computed_xmin xid8 not null,
+      computed_snapshot pg_snapshot not null,
       valid_until timestamptz not null,
       tokens text[] not null,
       member_installations uuid[] not null,
@@ -40,6 +42,10 @@ export class Migration20261202001300_summary_snapshots extends Migration {
       primary key (tenant_id, installation_id, object_type, external_id, timeline_limit)
     )`);
     this.addSql(`create index summary_snapshot_tokens on summary_snapshot using gin (tokens)`);
+    // Change rows below the horizon may be dropped; a snapshot computed below it is not stored
+    // (it could have missed a dropped change). One row, raised by compaction.
+    this.addSql(`create table summary_horizon (only_row boolean primary key default true check (only_row), xid xid8 not null)`);
+    this.addSql(`insert into summary_horizon (xid) values ('0')`);
     this.addSql(`create function summary_changed() returns trigger language plpgsql as $$
 begin
   if TG_TABLE_NAME = 'activity' then
@@ -78,6 +84,7 @@ end $$`);
       for (const op of ['insert', 'update', 'delete']) this.addSql(`drop trigger ${table}_summary_${op} on ${table}`);
     }
     this.addSql(`drop function summary_changed()`);
+    this.addSql(`drop table summary_horizon`);
     this.addSql(`drop table summary_snapshot`);
     this.addSql(`drop table summary_change`);
   }
