@@ -9,7 +9,8 @@ import { LedgerlineError } from '../errors/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import { createGroupAppender } from '../ledger/group-append.ts';
 import type { SubjectKeyring } from '../privacy/index.ts';
-import { buildSummary } from './summary.ts';
+import { buildSummary, defaultTimelineLimit, summaryFromSnapshot, type SummaryRequest } from './summary.ts';
+import { readPanelSnapshot, type PanelInstallation } from './summary-snapshot.ts';
 import type { AccountSummary } from './summary-schema.ts';
 
 export interface SummaryServiceOptions {
@@ -68,9 +69,8 @@ export function createSummaryService(options: SummaryServiceOptions) {
     return `/tenants/${encodeURIComponent(slug)}/installations/${encodeURIComponent(installationId)}/summaries/${kind}/${encodeURIComponent(subject.objectType)}/${encodeURIComponent(subject.externalId)}`;
   }
 
-  async function summarize(tenantId: string, installationId: string, subject: PanelSubject, extra: FrameSummaryOptions = {}, knownSlug?: string): Promise<AccountSummary> {
-    const slug = knownSlug ?? (await tenantSlug(tenantId));
-    return buildSummary(options.sql, options.keyring, {
+  function summaryRequest(tenantId: string, installationId: string, subject: PanelSubject, extra: FrameSummaryOptions, slug: string): SummaryRequest {
+    return {
       tenantId,
       installationId,
       subject,
@@ -78,23 +78,57 @@ export function createSummaryService(options: SummaryServiceOptions) {
       reportUrl: `${options.publicUrl}${previewPath(slug, installationId, subject)}`,
       ...(extra.period ? { period: extra.period } : {}),
       ...(extra.limit !== undefined ? { limit: extra.limit } : {}),
-    });
+    };
   }
 
-  /** The one active installation of a platform account, as panels find it. */
-  async function activeInstallation(pluginId: string, platformAccountId: string): Promise<{ id: string; tenant_id: string; slug: string }> {
-    const installations = await options.sql.query<{ id: string; tenant_id: string; slug: string }>(
-      `select i.id, i.tenant_id, t.slug from installation i join tenant t on t.id = i.tenant_id
-        where i.platform = $1 and i.platform_account_id = $2 and i.status = 'active'`,
-      [pluginId, platformAccountId],
-      { prepared: true },
-    );
+  async function summarize(tenantId: string, installationId: string, subject: PanelSubject, extra: FrameSummaryOptions = {}, knownSlug?: string): Promise<AccountSummary> {
+    const slug = knownSlug ?? (await tenantSlug(tenantId));
+    return buildSummary(options.sql, options.keyring, summaryRequest(tenantId, installationId, subject, extra, slug));
+  }
+
+  /** The one active installation among a platform account's, as panels find it. */
+  function onlyInstallation(pluginId: string, platformAccountId: string, installations: readonly PanelInstallation[]): PanelInstallation {
     const [installation] = installations;
     if (!installation) throw new LedgerlineError('LL_NOT_FOUND', `${pluginId} account ${platformAccountId} has no active Ledgerline installation`);
     if (installations.length > 1) {
       throw new LedgerlineError('LL_CONFLICT', `${pluginId} account ${platformAccountId} is installed in ${installations.length} tenants; uninstall it from all but one`);
     }
     return installation;
+  }
+
+  /** The one active installation of a platform account, as panels find it. */
+  async function activeInstallation(pluginId: string, platformAccountId: string): Promise<PanelInstallation> {
+    const installations = await options.sql.query<PanelInstallation>(
+      `select i.id, i.tenant_id, t.slug from installation i join tenant t on t.id = i.tenant_id
+        where i.platform = $1 and i.platform_account_id = $2 and i.status = 'active'`,
+      [pluginId, platformAccountId],
+      { prepared: true },
+    );
+    return onlyInstallation(pluginId, platformAccountId, installations);
+  }
+
+  /**
+   * A panel's summary of its verified subject. A person's usually comes from a current snapshot,
+   * read in the same statement as the account's installation (one round trip); anything else, or
+   * a miss, is computed by `buildSummary` (which keeps a person's snapshot for next time).
+   */
+  async function panelSummary(pluginId: string, verified: { platformAccountId: string; subject: PanelSubject }): Promise<{ installation: PanelInstallation; summary: AccountSummary }> {
+    if (verified.subject.kind === 'person') {
+      const at = now();
+      const read = await readPanelSnapshot(
+        options.sql,
+        options.keyring,
+        { platform: pluginId, platformAccountId: verified.platformAccountId, objectType: verified.subject.objectType, externalId: verified.subject.externalId, limit: defaultTimelineLimit },
+        at,
+        new Date(at.getTime() - 30 * 86_400_000).toISOString(),
+      );
+      const installation = onlyInstallation(pluginId, verified.platformAccountId, read.installations);
+      const request = { ...summaryRequest(installation.tenant_id, installation.id, verified.subject, {}, installation.slug), now: at };
+      if (read.parts) return { installation, summary: summaryFromSnapshot(request, read.parts) };
+      return { installation, summary: await buildSummary(options.sql, options.keyring, request) };
+    }
+    const installation = await activeInstallation(pluginId, verified.platformAccountId);
+    return { installation, summary: await summarize(installation.tenant_id, installation.id, verified.subject, {}, installation.slug) };
   }
 
   async function appendPanelEntry(tenantId: string, kind: 'panel.viewed' | 'panel.session_opened', body: Record<string, unknown>): Promise<void> {
@@ -106,8 +140,7 @@ export function createSummaryService(options: SummaryServiceOptions) {
       const plugin = options.plugins.find((p) => p.connector.id === pluginId);
       if (!plugin?.connector.panel) throw new LedgerlineError('LL_NOT_FOUND', `plugin '${pluginId}' has no panel`);
       const verified = await plugin.connector.panel.verify(request, plugin.settings, now());
-      const installation = await activeInstallation(pluginId, verified.platformAccountId);
-      const summary = await summarize(installation.tenant_id, installation.id, verified.subject, {}, installation.slug);
+      const { installation, summary } = await panelSummary(pluginId, verified);
       await appendPanelEntry(installation.tenant_id, 'panel.viewed', {
         plugin: pluginId,
         installationId: installation.id,

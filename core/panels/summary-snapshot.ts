@@ -88,22 +88,47 @@ export const unchangedSince = (tenant: string): string =>
  */
 export const horizonLock = 0x5eed_5a9e;
 
-/** A current snapshot with the live parts, in one statement; no row when there is none. */
-const readStatement = `
-with current as (
-  select s.sealed, s.key_ids, s.member_installations, s.member_types, s.member_ids from summary_snapshot s
-   where s.tenant_id = $1 and s.installation_id = $2 and s.object_type = $3 and s.external_id = $4 and s.timeline_limit = $5 and s.valid_until > $6
-     and ${unchangedSince('$1')}
-),
+/** What follows a `current` relation (tenant_id, installation_id and the snapshot's columns): the snapshot with its keys and the live parts. */
+const snapshotColumns = (since: string): string => `
 members as (
   select m.installation_id, m.object_type, m.external_id from current, unnest(current.member_installations, current.member_types, current.member_ids) as m(installation_id, object_type, external_id)
 )
 select c.sealed, c.key_ids::text[] as key_ids,
   (select coalesce(json_agg(json_build_object('id', k.id::text, 'wrapped_key', k.wrapped_key)), '[]') from subject_key k
-    where k.tenant_id = $1 and k.id = any(c.key_ids) and k.wrapped_key is not null) as keys,
-  ${sourcesJson} as sources,
-  ${notificationsJson('$7')} as notifications
+    where k.tenant_id = c.tenant_id and k.id = any(c.key_ids) and k.wrapped_key is not null) as keys,
+  ${sourcesJson('c.tenant_id', 'c.installation_id')} as sources,
+  ${notificationsJson(since, 'c.tenant_id')} as notifications`;
+
+const currentColumns = `s.tenant_id, s.installation_id, s.sealed, s.key_ids, s.member_installations, s.member_types, s.member_ids`;
+
+/** A current snapshot with the live parts, in one statement; no row when there is none. */
+const readStatement = `
+with current as (
+  select ${currentColumns} from summary_snapshot s
+   where s.tenant_id = $1 and s.installation_id = $2 and s.object_type = $3 and s.external_id = $4 and s.timeline_limit = $5 and s.valid_until > $6
+     and ${unchangedSince('$1')}
+),${snapshotColumns('$7')}
 from current c`;
+
+/**
+ * A panel's read: the platform account's active installations ($1 platform, $2 account) and, when
+ * there is exactly one, its current snapshot of the subject, in one statement (one round trip for
+ * the panel's whole answer). Always one row; the snapshot columns are null on a miss.
+ */
+const panelReadStatement = `
+with installations as (
+  select i.id, i.tenant_id, t.slug from installation i join tenant t on t.id = i.tenant_id
+   where i.platform = $1 and i.platform_account_id = $2 and i.status = 'active'
+),
+current as (
+  select ${currentColumns} from installations i
+    join summary_snapshot s on s.tenant_id = i.tenant_id and s.installation_id = i.id
+   where (select count(*) from installations) = 1
+     and s.object_type = $3 and s.external_id = $4 and s.timeline_limit = $5 and s.valid_until > $6
+     and ${unchangedSince('s.tenant_id')}
+),${snapshotColumns('$7')},
+  (select coalesce(json_agg(json_build_object('id', i.id::text, 'tenant_id', i.tenant_id::text, 'slug', i.slug)), '[]') from installations i) as installations
+from (select) one left join current c on true`;
 
 interface ReadRow extends SummaryLive {
   readonly sealed: Buffer;
@@ -111,14 +136,48 @@ interface ReadRow extends SummaryLive {
   readonly keys: WrappedSubjectKey[];
 }
 
-/** The summary parts from a current snapshot, or null (none, out of date, or a key destroyed since). */
-export async function readSnapshot(sql: Sql, keyring: SubjectKeyring, key: SnapshotKey, now: Date, thirtyDaysAgo: string): Promise<SummaryParts | null> {
-  const [row] = await sql.query<ReadRow>(readStatement, [key.tenantId, key.installationId, key.objectType, key.externalId, key.limit, now.toISOString(), thirtyDaysAgo], { prepared: true });
-  if (!row || row.keys.length !== row.key_ids.length) return null;
+function partsOf(keyring: SubjectKeyring, key: SnapshotKey, row: ReadRow): SummaryParts | null {
+  // A key destroyed since (erasure): the snapshot cannot be opened, and must not be.
+  if (row.keys.length !== row.key_ids.length) return null;
   const unwrapped = keyring.unwrapAll(key.tenantId, row.keys);
   const keys = row.key_ids.map((id) => ({ id, key: unwrapped.get(id)! }));
   const part = JSON.parse(openSnapshot(key, row.sealed, keys)) as SealedPart;
   return { ...part, live: { sources: row.sources, notifications: row.notifications }, names: null };
+}
+
+/** The summary parts from a current snapshot, or null (none, out of date, or a key destroyed since). */
+export async function readSnapshot(sql: Sql, keyring: SubjectKeyring, key: SnapshotKey, now: Date, thirtyDaysAgo: string): Promise<SummaryParts | null> {
+  const [row] = await sql.query<ReadRow>(readStatement, [key.tenantId, key.installationId, key.objectType, key.externalId, key.limit, now.toISOString(), thirtyDaysAgo], { prepared: true });
+  return row ? partsOf(keyring, key, row) : null;
+}
+
+/** An active installation of a platform account, as a panel finds it. */
+export interface PanelInstallation {
+  readonly id: string;
+  readonly tenant_id: string;
+  readonly slug: string;
+}
+
+/**
+ * For a panel on a person: the platform account's active installations and, when there is exactly
+ * one, the parts of its current snapshot of the person (null on a miss), in one round trip.
+ */
+export async function readPanelSnapshot(
+  sql: Sql,
+  keyring: SubjectKeyring,
+  lookup: { readonly platform: string; readonly platformAccountId: string; readonly objectType: string; readonly externalId: string; readonly limit: number },
+  now: Date,
+  thirtyDaysAgo: string,
+): Promise<{ installations: PanelInstallation[]; parts: SummaryParts | null }> {
+  const [row] = await sql.query<ReadRow & { installations: PanelInstallation[] }>(
+    panelReadStatement,
+    [lookup.platform, lookup.platformAccountId, lookup.objectType, lookup.externalId, lookup.limit, now.toISOString(), thirtyDaysAgo],
+    { prepared: true },
+  );
+  const installations = row?.installations ?? [];
+  const [only] = installations;
+  if (!row?.sealed || installations.length !== 1 || !only) return { installations, parts: null };
+  return { installations, parts: partsOf(keyring, { tenantId: only.tenant_id, installationId: only.id, objectType: lookup.objectType, externalId: lookup.externalId, limit: lookup.limit }, row) };
 }
 
 /** Keeps what the summary statement read (a person's summary over the default period) as the subject's snapshot. */

@@ -332,7 +332,7 @@ select
      from open_drivers o) as drivers,
   (select coalesce(json_agg(a order by a.occurred_at desc, a.id desc), '[]') from alerts a) as alerts,
   (select count(*) from drivers where ticket_opened_at >= $10)::int as tickets_opened,
-  ${sourcesJson} as sources,
+  ${sourcesJson()} as sources,
   ${notificationsJson('$10')} as notifications,
   (select coalesce(json_agg(json_build_object('id', k.id::text, 'wrapped_key', k.wrapped_key)), '[]')
      from shown s join subject_key k on k.tenant_id = $1 and k.installation_id = s.installation_id and k.object_type = s.subject_object_type and k.external_id = s.subject_external_id
@@ -356,14 +356,27 @@ from figures f`;
 const personSummaryStatement = `${personMembers}${summaryBody}`;
 const givenSummaryStatement = `${givenMembers}${summaryBody}`;
 
+/** A request's moment, period and timeline length, defaults applied (and the 30-day boundary notifications and alerts use). */
+export function summaryWindow(request: SummaryRequest): { now: Date; period: { from: Date; to: Date }; limit: number; thirtyDaysAgo: string } {
+  const now = request.now ?? new Date();
+  return {
+    now,
+    period: request.period ?? { from: new Date(now.getTime() - 365 * dayMs), to: now },
+    limit: Math.min(Math.max(request.limit ?? defaultTimelineLimit, 1), 500),
+    thirtyDaysAgo: new Date(now.getTime() - 30 * dayMs).toISOString(),
+  };
+}
+
+/** The summary from a current snapshot's parts that the caller read itself (a panel's one-statement read). */
+export function summaryFromSnapshot(request: SummaryRequest, parts: SummaryParts): AccountSummary {
+  return assembleSummary(request, summaryWindow(request), parts);
+}
+
 /** The summary for one subject and period: what panels, the console preview and reports share. */
 export async function buildSummary(sql: SqlSession, keyring: SubjectKeyring, request: SummaryRequest): Promise<AccountSummary> {
-  const now = request.now ?? new Date();
-  const period = request.period ?? { from: new Date(now.getTime() - 365 * dayMs), to: now };
-  const limit = Math.min(Math.max(request.limit ?? defaultTimelineLimit, 1), 500);
+  const { now, period, limit, thirtyDaysAgo } = summaryWindow(request);
   const { subject } = request;
   const driverFilter = subject.kind === 'driver' ? [subject.objectType, subject.externalId] : [null, null];
-  const thirtyDaysAgo = new Date(now.getTime() - 30 * dayMs).toISOString();
   const params = [
     request.tenantId,
     request.installationId,

@@ -1,0 +1,101 @@
+/**
+ * The summary service as a HubSpot card reaches it (a real signed request, the HubSpot plugin's own
+ * verification): a person's summary comes from the snapshot read in the same statement as the
+ * portal's installation, is what computing afresh gives, and every answer is on the ledger; the
+ * account's installation is found (or refused) the same way on a hit and a miss.
+ */
+import { expect, it } from 'vitest';
+import { describeOnTestDatabases, seedInstallation, testKeyring } from '../../test/support/database.ts';
+import hubspot from '../../plugins/hubspot/index.ts';
+import { signatureV3 } from '../../plugins/hubspot/signature.ts';
+import type { InboundRequest } from '../contract/index.ts';
+import { createLogger } from '../log/index.ts';
+import { ingestBatch } from '../store/index.ts';
+import { buildSummary } from './summary.ts';
+import { createSummaryService } from './summary-service.ts';
+
+const settings = { HUBSPOT_CLIENT_ID: 'test-client', HUBSPOT_CLIENT_SECRET: 'test-card-secret-not-real', HUBSPOT_APP_ID: '424242' };
+const publicUrl = 'https://ledgerline.test';
+const plugins = [{ connector: hubspot, settings, manifest: undefined as never, settingStates: [] }];
+
+function card(portalId: string, objectType: string, objectId: string): InboundRequest {
+  const url = `${publicUrl}/panels/hubspot/summary?objectType=${objectType}&objectId=${objectId}&userId=7&appId=424242&portalId=${portalId}`;
+  const timestamp = String(Date.now());
+  return { method: 'GET', url, rawBody: Buffer.alloc(0), headers: { 'x-hubspot-signature-v3': signatureV3(settings.HUBSPOT_CLIENT_SECRET, 'GET', url, '', timestamp), 'x-hubspot-request-timestamp': timestamp } };
+}
+
+const person = (id: string, name: string) => ({
+  objectType: 'contact',
+  externalId: id,
+  updatedAt: new Date('2026-06-01T00:00:00Z'),
+  payload: { id, name },
+  canonical: { persons: [{ source: { objectType: 'contact', externalId: id }, mergedFrom: [], email: `${id}@birch.example`, displayName: name }], accounts: [], activities: [] },
+});
+
+const note = (id: string, key: string, at: Date, summary: string) => ({
+  kind: 'interaction' as const,
+  category: 'email',
+  occurredAt: at,
+  subject: { kind: 'person' as const, objectType: 'contact', externalId: id },
+  driver: null,
+  source: { objectType: 'email', externalId: key },
+  discriminator: 'main',
+  amount: null,
+  summary,
+  actor: 'Sam Rep',
+  attributes: {},
+});
+
+describeOnTestDatabases('panel summaries through the summary service', (db) => {
+  const service = () => createSummaryService({ sql: db().sql, keyring: testKeyring, plugins, publicUrl, log: createLogger({ level: 'silent', name: 'summary-service-test' }) });
+  const views = async (tenantId: string) =>
+    (await db().sql.query<{ subject: unknown }>(`select body -> 'subject' as subject from ledger_entry where tenant_id = $1 and kind = 'panel.viewed' order by seq`, [tenantId])).map((r) => r.subject);
+
+  it('answers a person from the snapshot read with the installation, equal to a fresh summary, and records each view', async () => {
+    const { tenantId, installationId } = await seedInstallation(db(), { platform: 'hubspot', platformAccountId: '880001' });
+    const day = new Date(Date.now() - 3 * 86_400_000);
+    await db().sql.transaction((tx) =>
+      ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, keyring: testKeyring, sourceRecords: [person('501', 'Ada Birch')], activities: [note('501', 'n1', day, 'Ada asked about the renewal')] }),
+    );
+    const first = await service().forPanel('hubspot', card('880001', 'contact', '501'));
+    const [kept] = await db().sql.query<{ n: number }>(`select count(*)::int as n from summary_snapshot where tenant_id = $1`, [tenantId]);
+    expect(kept!.n).toBe(1);
+    const second = await service().forPanel('hubspot', card('880001', 'contact', '501'));
+    const fresh = await buildSummary(db().sql, testKeyring, {
+      tenantId,
+      installationId,
+      subject: { kind: 'person', objectType: 'contact', externalId: '501' },
+      reportUrl: second.reportUrl,
+      snapshots: false,
+      now: new Date(second.generatedAt),
+    });
+    expect(second).toEqual(fresh);
+    expect(second.timeline.map((t) => t.summary)).toEqual(['Ada asked about the renewal']);
+    expect(second.reportUrl).toBe(first.reportUrl);
+    expect(second.reportUrl).toMatch(new RegExp(`^${publicUrl}/tenants/[^/]+/installations/${installationId}/summaries/person/contact/501$`));
+    // Proof the answer is the snapshot: an activity written with the change triggers off is not in it.
+    await db().sql.query(`alter table activity disable trigger activity_summary_insert`);
+    try {
+      await db().sql.transaction((tx) =>
+        ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, keyring: testKeyring, sourceRecords: [], activities: [note('501', 'n0', new Date(Date.now() - 5 * 86_400_000), 'Unheard note')] }),
+      );
+    } finally {
+      await db().sql.query(`alter table activity enable trigger activity_summary_insert`);
+    }
+    expect((await service().forPanel('hubspot', card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada asked about the renewal']);
+    // A new activity: the next view computes afresh and shows it.
+    await db().sql.transaction((tx) =>
+      ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, keyring: testKeyring, sourceRecords: [], activities: [note('501', 'n2', new Date(Date.now() - 86_400_000), 'Ada renewed')] }),
+    );
+    expect((await service().forPanel('hubspot', card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada renewed', 'Ada asked about the renewal', 'Unheard note']);
+    expect(await views(tenantId)).toEqual(Array.from({ length: 4 }, () => ({ kind: 'person', objectType: 'contact', externalId: '501' })));
+  });
+
+  it('refuses a portal with no active installation, or installed in two tenants, whether or not a snapshot exists', async () => {
+    await expect(service().forPanel('hubspot', card('880404', 'contact', '501'))).rejects.toMatchObject({ code: 'LL_NOT_FOUND', message: expect.stringMatching(/880404 has no active Ledgerline installation/) });
+    const { tenantId } = await seedInstallation(db(), { platform: 'hubspot', platformAccountId: '880001' });
+    await expect(service().forPanel('hubspot', card('880001', 'contact', '501'))).rejects.toMatchObject({ code: 'LL_CONFLICT', message: expect.stringMatching(/installed in 2 tenants/) });
+    await expect(service().forPanel('hubspot', card('880001', 'company', '9'))).rejects.toMatchObject({ code: 'LL_CONFLICT' });
+    expect(await views(tenantId)).toEqual([]);
+  });
+});
