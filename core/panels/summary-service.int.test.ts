@@ -13,6 +13,7 @@ import { createLogger } from '../log/index.ts';
 import { ingestBatch } from '../store/index.ts';
 import { buildSummary } from './summary.ts';
 import { createSummaryService } from './summary-service.ts';
+import { AccountSummary } from './summary-schema.ts';
 
 const settings = { HUBSPOT_CLIENT_ID: 'test-client', HUBSPOT_CLIENT_SECRET: 'test-card-secret-not-real', HUBSPOT_APP_ID: '424242' };
 const publicUrl = 'https://ledgerline.test';
@@ -48,6 +49,8 @@ const note = (id: string, key: string, at: Date, summary: string) => ({
 
 describeOnTestDatabases('panel summaries through the summary service', (db) => {
   const service = () => createSummaryService({ sql: db().sql, keyring: testKeyring, plugins, publicUrl, log: createLogger({ level: 'silent', name: 'summary-service-test' }) });
+  /** The card's answer as the host receives it: JSON text, checked against the summary schema. */
+  const forPanel = async (request: InboundRequest) => AccountSummary.parse(JSON.parse(await service().forPanel('hubspot', request)));
   const views = async (tenantId: string) =>
     (await db().sql.query<{ subject: unknown }>(`select body -> 'subject' as subject from ledger_entry where tenant_id = $1 and kind = 'panel.viewed' order by seq`, [tenantId])).map((r) => r.subject);
 
@@ -57,10 +60,10 @@ describeOnTestDatabases('panel summaries through the summary service', (db) => {
     await db().sql.transaction((tx) =>
       ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, keyring: testKeyring, sourceRecords: [person('501', 'Ada Birch')], activities: [note('501', 'n1', day, 'Ada asked about the renewal')] }),
     );
-    const first = await service().forPanel('hubspot', card('880001', 'contact', '501'));
+    const first = await forPanel(card('880001', 'contact', '501'));
     const [kept] = await db().sql.query<{ n: number }>(`select count(*)::int as n from summary_snapshot where tenant_id = $1`, [tenantId]);
     expect(kept!.n).toBe(1);
-    const second = await service().forPanel('hubspot', card('880001', 'contact', '501'));
+    const second = await forPanel(card('880001', 'contact', '501'));
     const fresh = await buildSummary(db().sql, testKeyring, {
       tenantId,
       installationId,
@@ -82,20 +85,20 @@ describeOnTestDatabases('panel summaries through the summary service', (db) => {
     } finally {
       await db().sql.query(`alter table activity enable trigger activity_summary_insert`);
     }
-    expect((await service().forPanel('hubspot', card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada asked about the renewal']);
+    expect((await forPanel(card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada asked about the renewal']);
     // A new activity: the next view computes afresh and shows it.
     await db().sql.transaction((tx) =>
       ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, keyring: testKeyring, sourceRecords: [], activities: [note('501', 'n2', new Date(Date.now() - 86_400_000), 'Ada renewed')] }),
     );
-    expect((await service().forPanel('hubspot', card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada renewed', 'Ada asked about the renewal', 'Unheard note']);
+    expect((await forPanel(card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada renewed', 'Ada asked about the renewal', 'Unheard note']);
     expect(await views(tenantId)).toEqual(Array.from({ length: 4 }, () => ({ kind: 'person', objectType: 'contact', externalId: '501' })));
   });
 
   it('refuses a portal with no active installation, or installed in two tenants, whether or not a snapshot exists', async () => {
-    await expect(service().forPanel('hubspot', card('880404', 'contact', '501'))).rejects.toMatchObject({ code: 'LL_NOT_FOUND', message: expect.stringMatching(/880404 has no active Ledgerline installation/) });
+    await expect(forPanel(card('880404', 'contact', '501'))).rejects.toMatchObject({ code: 'LL_NOT_FOUND', message: expect.stringMatching(/880404 has no active Ledgerline installation/) });
     const { tenantId } = await seedInstallation(db(), { platform: 'hubspot', platformAccountId: '880001' });
-    await expect(service().forPanel('hubspot', card('880001', 'contact', '501'))).rejects.toMatchObject({ code: 'LL_CONFLICT', message: expect.stringMatching(/installed in 2 tenants/) });
-    await expect(service().forPanel('hubspot', card('880001', 'company', '9'))).rejects.toMatchObject({ code: 'LL_CONFLICT' });
+    await expect(forPanel(card('880001', 'contact', '501'))).rejects.toMatchObject({ code: 'LL_CONFLICT', message: expect.stringMatching(/installed in 2 tenants/) });
+    await expect(forPanel(card('880001', 'company', '9'))).rejects.toMatchObject({ code: 'LL_CONFLICT' });
     expect(await views(tenantId)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { LedgerlineError } from '../errors/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import { createGroupAppender } from '../ledger/group-append.ts';
 import type { SubjectKeyring } from '../privacy/index.ts';
-import { buildSummary, defaultTimelineLimit, summaryFromSnapshot, type SummaryRequest } from './summary.ts';
+import { buildSummary, defaultTimelineLimit, summaryJsonFromSnapshot, type SummaryRequest } from './summary.ts';
 import { readPanelSnapshot, type PanelInstallation } from './summary-snapshot.ts';
 import type { AccountSummary } from './summary-schema.ts';
 
@@ -108,11 +108,12 @@ export function createSummaryService(options: SummaryServiceOptions) {
   }
 
   /**
-   * A panel's summary of its verified subject. A person's usually comes from a current snapshot,
-   * read in the same statement as the account's installation (one round trip); anything else, or
-   * a miss, is computed by `buildSummary` (which keeps a person's snapshot for next time).
+   * A panel's summary of its verified subject, as the JSON text it is sent. A person's usually
+   * comes from a current snapshot, read in the same statement as the account's installation (one
+   * round trip); anything else, or a miss, is computed by `buildSummary` (which keeps a person's
+   * snapshot for next time).
    */
-  async function panelSummary(pluginId: string, verified: { platformAccountId: string; subject: PanelSubject }): Promise<{ installation: PanelInstallation; summary: AccountSummary }> {
+  async function panelSummary(pluginId: string, verified: { platformAccountId: string; subject: PanelSubject }): Promise<{ installation: PanelInstallation; json: string }> {
     if (verified.subject.kind === 'person') {
       const at = now();
       const read = await readPanelSnapshot(
@@ -124,11 +125,11 @@ export function createSummaryService(options: SummaryServiceOptions) {
       );
       const installation = onlyInstallation(pluginId, verified.platformAccountId, read.installations);
       const request = { ...summaryRequest(installation.tenant_id, installation.id, verified.subject, {}, installation.slug), now: at };
-      if (read.parts) return { installation, summary: summaryFromSnapshot(request, read.parts) };
-      return { installation, summary: await buildSummary(options.sql, options.keyring, request) };
+      if (read.parts) return { installation, json: summaryJsonFromSnapshot(request, read.parts) };
+      return { installation, json: JSON.stringify(await buildSummary(options.sql, options.keyring, request)) };
     }
     const installation = await activeInstallation(pluginId, verified.platformAccountId);
-    return { installation, summary: await summarize(installation.tenant_id, installation.id, verified.subject, {}, installation.slug) };
+    return { installation, json: JSON.stringify(await summarize(installation.tenant_id, installation.id, verified.subject, {}, installation.slug)) };
   }
 
   async function appendPanelEntry(tenantId: string, kind: 'panel.viewed' | 'panel.session_opened', body: Record<string, unknown>): Promise<void> {
@@ -136,11 +137,12 @@ export function createSummaryService(options: SummaryServiceOptions) {
   }
 
   return {
-    async forPanel(pluginId: string, request: InboundRequest): Promise<AccountSummary> {
+    /** A host's panel request, verified by its plugin, answered with the summary as JSON text (recorded on the ledger first). */
+    async forPanel(pluginId: string, request: InboundRequest): Promise<string> {
       const plugin = options.plugins.find((p) => p.connector.id === pluginId);
       if (!plugin?.connector.panel) throw new LedgerlineError('LL_NOT_FOUND', `plugin '${pluginId}' has no panel`);
       const verified = await plugin.connector.panel.verify(request, plugin.settings, now());
-      const { installation, summary } = await panelSummary(pluginId, verified);
+      const { installation, json } = await panelSummary(pluginId, verified);
       await appendPanelEntry(installation.tenant_id, 'panel.viewed', {
         plugin: pluginId,
         installationId: installation.id,
@@ -152,7 +154,7 @@ export function createSummaryService(options: SummaryServiceOptions) {
         { plugin: pluginId, tenant: installation.tenant_id, installation: installation.id, platformUser: verified.userId, subject: verified.subject },
         'summary served to a panel',
       );
-      return summary;
+      return json;
     },
 
     /**

@@ -19,7 +19,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { LedgerlineError } from '../errors/index.ts';
 import type { SubjectKeyring, WrappedSubjectKey } from '../privacy/index.ts';
 import type { SqlSession } from '../store/index.ts';
-import type { SummaryFigures, SummaryLive, SummaryParts, SummaryRow } from './summary.ts';
+import type { ActivityRow, SummaryFigures, SummaryLive, SummaryParts, SummaryRow } from './summary.ts';
 import { notificationsJson, sourcesJson } from './summary-sql.ts';
 
 type Sql = Pick<SqlSession, 'query'>;
@@ -37,14 +37,20 @@ export interface SnapshotKey {
 const maxAgeMs = 86_400_000;
 
 /** What a snapshot seals: the figures (personal columns dropped) and the opened texts. */
+/**
+ * What a snapshot seals: the figures other than the timeline (personal columns dropped) with the
+ * alerts' opened texts, then — after a newline, which JSON text never contains — the timeline as
+ * the JSON text of its assembled items, so a panel can send it on without parsing it.
+ */
 interface SealedPart {
   readonly figures: SummaryFigures;
   readonly truncated: boolean;
+  /** The alerts' opened texts. */
   readonly texts: readonly (readonly [string, string | null])[];
 }
 
 const layerAad = (key: SnapshotKey, keyId: string, layer: number): Buffer =>
-  Buffer.from(JSON.stringify(['summary-snapshot/1', key.tenantId, key.installationId, key.objectType, key.externalId, key.limit, keyId, layer]));
+  Buffer.from(JSON.stringify(['summary-snapshot/2', key.tenantId, key.installationId, key.objectType, key.externalId, key.limit, keyId, layer]));
 
 /** Deflates, then seals under each key in turn (none: deflated only, for a summary with no rows shown). */
 export function sealSnapshot(key: SnapshotKey, plain: string, keys: readonly { id: string; key: KeyObject }[]): Buffer {
@@ -141,8 +147,11 @@ function partsOf(keyring: SubjectKeyring, key: SnapshotKey, row: ReadRow): Summa
   if (row.keys.length !== row.key_ids.length) return null;
   const unwrapped = keyring.unwrapAll(key.tenantId, row.keys);
   const keys = row.key_ids.map((id) => ({ id, key: unwrapped.get(id)! }));
-  const part = JSON.parse(openSnapshot(key, row.sealed, keys)) as SealedPart;
-  return { ...part, live: { sources: row.sources, notifications: row.notifications }, names: null };
+  const plain = openSnapshot(key, row.sealed, keys);
+  const split = plain.indexOf('\n');
+  if (split < 0) throw new LedgerlineError('LL_INTEGRITY', `the summary snapshot of ${key.objectType} ${key.externalId} has no timeline`);
+  const part = JSON.parse(plain.slice(0, split)) as SealedPart;
+  return { ...part, live: { sources: row.sources, notifications: row.notifications }, names: null, timelineJson: plain.slice(split + 1) };
 }
 
 /** The summary parts from a current snapshot, or null (none, out of date, or a key destroyed since). */
@@ -183,15 +192,28 @@ export async function readPanelSnapshot(
 /** Keeps what the summary statement read (a person's summary over the default period) as the subject's snapshot. */
 export async function storeSnapshot(sql: SqlSession, keyring: SubjectKeyring, key: SnapshotKey, now: Date, row: SummaryRow, parts: SummaryParts): Promise<void> {
   const keys = [...keyring.unwrapAll(key.tenantId, row.keys)].map(([id, subjectKey]) => ({ id, key: subjectKey })).sort((a, b) => (a.id < b.id ? -1 : 1));
-  const withoutPersonal = <R extends { personal: string | null; summary: string | null; actor: string | null; attributes: Record<string, unknown> }>(r: R): R => ({
-    ...r,
-    personal: null,
-    summary: null,
-    actor: null,
-    attributes: {},
-  });
-  const figures: SummaryFigures = { ...parts.figures, timeline: parts.figures.timeline.map(withoutPersonal), alerts: parts.figures.alerts.map(withoutPersonal) };
-  const sealed = sealSnapshot(key, JSON.stringify({ figures, truncated: parts.truncated, texts: parts.texts } satisfies SealedPart), keys);
+  if (parts.timelineJson === undefined) throw new LedgerlineError('LL_INTERNAL', 'a snapshot is kept with its assembled timeline');
+  const shown = parts.figures.timeline.length;
+  const withoutPersonal = (r: ActivityRow): ActivityRow => ({ ...r, personal: null, summary: null, actor: null, attributes: {} });
+  const f = parts.figures;
+  // The figures only (not the statement's other columns), the timeline as its assembled text.
+  const figures: SummaryFigures = {
+    timeline: [],
+    counts: f.counts,
+    last_contact: f.last_contact,
+    last_activity: f.last_activity,
+    frequency: f.frequency,
+    money: f.money,
+    drivers: f.drivers,
+    alerts: f.alerts.map(withoutPersonal),
+    tickets_opened: f.tickets_opened,
+    cancellations: f.cancellations,
+    refunds: f.refunds,
+    found: f.found,
+    canonical: f.canonical,
+  };
+  const head = JSON.stringify({ figures, truncated: parts.truncated, texts: parts.texts.slice(shown) } satisfies SealedPart);
+  const sealed = sealSnapshot(key, `${head}\n${parts.timelineJson}`, keys);
   const cap = now.getTime() + maxAgeMs;
   const validUntil = new Date(row.valid_until === null ? cap : Math.min(cap, new Date(row.valid_until).getTime()));
   const params = [

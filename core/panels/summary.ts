@@ -367,11 +367,6 @@ export function summaryWindow(request: SummaryRequest): { now: Date; period: { f
   };
 }
 
-/** The summary from a current snapshot's parts that the caller read itself (a panel's one-statement read). */
-export function summaryFromSnapshot(request: SummaryRequest, parts: SummaryParts): AccountSummary {
-  return assembleSummary(request, summaryWindow(request), parts);
-}
-
 /** The summary for one subject and period: what panels, the console preview and reports share. */
 export async function buildSummary(sql: SqlSession, keyring: SubjectKeyring, request: SummaryRequest): Promise<AccountSummary> {
   const { now, period, limit, thirtyDaysAgo } = summaryWindow(request);
@@ -392,7 +387,7 @@ export async function buildSummary(sql: SqlSession, keyring: SubjectKeyring, req
   const cacheable = subject.kind === 'person' && request.period === undefined && request.snapshots !== false;
   const key = { tenantId: request.tenantId, installationId: request.installationId, objectType: subject.objectType, externalId: subject.externalId, limit };
   const hit = cacheable ? await readSnapshot(sql, keyring, key, now, thirtyDaysAgo) : null;
-  if (hit) return assembleSummary(request, { now, period, limit }, hit);
+  if (hit) return summaryFromSnapshot(request, hit);
 
   // A person's members are found by the statement itself (the hot path of every contact and user
   // panel); an account's and a driver's are looked up first.
@@ -414,14 +409,14 @@ export async function buildSummary(sql: SqlSession, keyring: SubjectKeyring, req
     texts: personal.map((p): [string, string | null] => [p.summary, p.actor]),
     names: found ? { displayName: found.displayName, email: found.email } : null,
   };
-  if (cacheable) await storeSnapshot(sql, keyring, key, now, row, parts);
+  if (cacheable) await storeSnapshot(sql, keyring, key, now, row, { ...parts, timelineJson: JSON.stringify(timelineItems(shown, parts.texts, row.sources)) });
   return assembleSummary(request, { now, period, limit }, parts);
 }
 
 /**
  * Everything a summary is assembled from: the figures (from the summary statement or a snapshot),
- * the live parts, and the opened personal texts (summary, actor) of the timeline rows shown and
- * then of the alerts, in that order.
+ * the live parts, and the opened personal texts (summary, actor) of the timeline rows and then of
+ * the alerts, in that order.
  */
 export interface SummaryParts {
   readonly figures: SummaryFigures;
@@ -430,6 +425,43 @@ export interface SummaryParts {
   readonly texts: readonly (readonly [string, string | null])[];
   /** An account's or a driver's name (a person's comes from their canonical record). */
   readonly names: { readonly displayName: string; readonly email: string | null } | null;
+  /**
+   * A snapshot's timeline, assembled when it was kept, as the JSON text of the items (nothing in
+   * them depends on the moment or the live parts); `figures.timeline` is then empty.
+   */
+  readonly timelineJson?: string;
+}
+
+/** The timeline items of the rows shown, with their opened texts (`texts[i]` is row i's). */
+export function timelineItems(shown: readonly ActivityRow[], texts: SummaryParts['texts'], sources: readonly SourceRow[]): SummaryTimelineItem[] {
+  const platformOf = new Map(sources.map((s) => [s.installation_id, s.platform]));
+  return shown.map((row, i) => ({
+    id: row.id,
+    kind: row.kind,
+    category: row.category,
+    occurredAt: iso(row.occurred_at),
+    summary: texts[i]![0],
+    actor: texts[i]![1],
+    amount: row.amount !== null && row.currency !== null ? { value: trimDecimal(row.amount), currency: row.currency.trim() } : null,
+    source: { platform: platformOf.get(row.installation_id) ?? 'unknown', installationId: row.installation_id, objectType: row.source_object_type, externalId: row.source_external_id },
+    driver: row.driver_type !== null && row.driver_object_type !== null && row.driver_external_id !== null ? { type: row.driver_type, objectType: row.driver_object_type, externalId: row.driver_external_id } : null,
+  }));
+}
+
+/** The summary from a current snapshot's parts (a panel's one-statement read, or `buildSummary`'s hit). */
+export function summaryFromSnapshot(request: SummaryRequest, parts: SummaryParts): AccountSummary {
+  const summary = assembleSummary(request, summaryWindow(request), parts);
+  return parts.timelineJson === undefined ? summary : { ...summary, timeline: JSON.parse(parts.timelineJson) as SummaryTimelineItem[] };
+}
+
+/**
+ * The same as JSON text, as a panel is sent it: a snapshot's timeline (most of the text) goes in
+ * as it was kept, without being parsed and serialised again on every view.
+ */
+export function summaryJsonFromSnapshot(request: SummaryRequest, parts: SummaryParts): string {
+  const { timeline, ...rest } = assembleSummary(request, summaryWindow(request), parts);
+  const head = JSON.stringify(rest);
+  return `${head.slice(0, -1)},"timeline":${parts.timelineJson ?? JSON.stringify(timeline)}}`;
 }
 
 function assembleSummary(request: SummaryRequest, at: { now: Date; period: { from: Date; to: Date }; limit: number }, parts: SummaryParts): AccountSummary {
@@ -444,17 +476,7 @@ function assembleSummary(request: SummaryRequest, at: { now: Date; period: { fro
   const subjectPlatform = platformOf.get(request.installationId) ?? 'unknown';
   const truncated = parts.truncated;
   const alertTexts = parts.texts.slice(shown.length);
-  const items: SummaryTimelineItem[] = shown.map((row, i) => ({
-    id: row.id,
-    kind: row.kind,
-    category: row.category,
-    occurredAt: iso(row.occurred_at),
-    summary: parts.texts[i]![0],
-    actor: parts.texts[i]![1],
-    amount: row.amount !== null && row.currency !== null ? { value: trimDecimal(row.amount), currency: row.currency.trim() } : null,
-    source: { platform: platformOf.get(row.installation_id) ?? 'unknown', installationId: row.installation_id, objectType: row.source_object_type, externalId: row.source_external_id },
-    driver: row.driver_type !== null && row.driver_object_type !== null && row.driver_external_id !== null ? { type: row.driver_type, objectType: row.driver_object_type, externalId: row.driver_external_id } : null,
-  }));
+  const items = timelineItems(shown, parts.texts, sources);
 
   const countsByKind = Object.fromEntries(activityKinds.map((k) => [k, Number(row.counts?.[k] ?? 0)])) as Record<ActivityKind, number>;
   const lastActivity = row.last_activity ? new Date(row.last_activity) : null;

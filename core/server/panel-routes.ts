@@ -27,7 +27,7 @@ export function panelJsonRoutes(deps: ServerDeps): Router {
       rawBody: Buffer.alloc(0),
     };
     const summary = await summaries.forPanel(params.plugin, request);
-    res.set('Cache-Control', 'private, no-store').json(summary);
+    res.set('Cache-Control', 'private, no-store').type('json').send(summary);
   });
   return router;
 }

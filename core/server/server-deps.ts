@@ -176,8 +176,8 @@ export interface PreviewableSubject {
 }
 
 export interface SummaryService {
-  /** Verifies a host's panel request (signature, token) and answers the summary it asks for. */
-  forPanel(pluginId: string, request: InboundRequest): Promise<AccountSummary>;
+  /** Verifies a host's panel request (signature, token) and answers the summary it asks for, as JSON text (an `AccountSummary`). */
+  forPanel(pluginId: string, request: InboundRequest): Promise<string>;
   preview(tenantId: string, installationId: string, subject: PanelSubject, options?: { kind?: string }): Promise<AccountSummary>;
   previewables(tenantId: string, installationId: string): Promise<readonly PreviewableSubject[]>;
   /** Verifies a framed panel's first load (plugin, frame location), records it, and says what the session may read. */

@@ -102,7 +102,7 @@ describe('HubSpot plugin end to end against the emulator', () => {
     const url = `${publicUrl}/panels/hubspot/summary?objectType=contact&objectId=${busiest!.id}&portalId=${emulator.portalId}&userId=7&appId=424242`;
     const timestamp = String(Date.now());
     const signed = { method: 'GET', url, rawBody: Buffer.alloc(0), headers: { 'x-hubspot-signature-v3': signatureV3(emulator.settings.HUBSPOT_CLIENT_SECRET!, 'GET', url, '', timestamp), 'x-hubspot-request-timestamp': timestamp } };
-    const summary = AccountSummary.parse(await summaries.forPanel('hubspot', signed));
+    const summary = AccountSummary.parse(JSON.parse(await summaries.forPanel('hubspot', signed)));
     expect(summary.subject.source).toEqual({ platform: 'hubspot', installationId, objectType: 'contact', externalId: busiest!.id });
     expect(summary.timeline.length).toBeGreaterThan(0);
     expect(summary.timeline.every((t) => t.source.platform === 'hubspot')).toBe(true);
