@@ -44,12 +44,16 @@ function get(agent: Agent, base: URL, next: LoadRequest): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ agent, host: base.hostname, port: base.port, path: next.path, method: 'GET', headers: next.headers }, (res) => {
       const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
-      let head = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (!ok && head.length < 300) head += chunk;
+      // Read in full but left as bytes, as a load generator does: only a failure's start is decoded.
+      const failed: Buffer[] = [];
+      let kept = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (!ok && kept < 300) {
+          failed.push(chunk);
+          kept += chunk.length;
+        }
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, head: head.slice(0, 300) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, head: Buffer.concat(failed).toString('utf8', 0, 300) }));
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import { describeOnTestDatabases, seedInstallation } from '../../test/support/database.ts';
 import type { SqlSession } from '../store/index.ts';
 import { createGroupAppender } from './group-append.ts';
-import { readEntries, type LedgerExecutor } from './ledger.ts';
+import { appendEntries, readEntries, type LedgerExecutor } from './ledger.ts';
 import { verifyChain } from './verify.ts';
 
 describeOnTestDatabases('ledger group commit', (db) => {
@@ -81,5 +81,45 @@ describeOnTestDatabases('ledger group commit', (db) => {
     fail = false;
     const entry = await appender.append(tenantId, { kind: 'panel.viewed', body: { n: 4 } });
     expect(entry.seq).toBe(1);
+  });
+
+  it('appends after the head it left in one statement, and under the lock once another writer has moved the head', async () => {
+    const { tenantId } = await seedInstallation(db());
+    const session = counting();
+    const appender = createGroupAppender(session.sql);
+    await appender.append(tenantId, { kind: 'panel.viewed', body: { n: 1 } });
+    expect(session.transactions()).toBe(1);
+    // Its own head: no transaction for the next groups.
+    await Promise.all([2, 3, 4].map((n) => appender.append(tenantId, { kind: 'panel.viewed', body: { n } })));
+    expect(session.transactions()).toBe(1);
+    // Another writer (an ingest, another process) appends: the next group finds the head moved and
+    // goes under the lock, after that writer's entry.
+    await db().sql.transaction((tx) => appendEntries((text, params) => tx.query(text, params), tenantId, [{ kind: 'install.installed', body: { by: 'other' } }]));
+    const after = await appender.append(tenantId, { kind: 'panel.viewed', body: { n: 6 } });
+    expect(after.seq).toBe(6);
+    expect(session.transactions()).toBe(2);
+    const stored = await readEntries(exec(), tenantId, 0, 10);
+    expect(stored.map((e) => [e.seq, e.body.n ?? e.body.by])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4], [5, 'other'], [6, 6]]);
+    expect(await verifyChain(exec(), tenantId)).toMatchObject({ ok: true, verified: 6, firstBreak: null });
+  });
+
+  it('keeps one unbroken chain when two appenders (two processes) and direct appends race on one tenant', async () => {
+    const { tenantId } = await seedInstallation(db());
+    const first = createGroupAppender(db().sql);
+    const second = createGroupAppender(db().sql);
+    const calls = Array.from({ length: 120 }, (_, i) => i);
+    const results = await Promise.all(
+      calls.map((n) =>
+        n % 10 === 9
+          ? db().sql.transaction(async (tx) => (await appendEntries((text, params) => tx.query(text, params), tenantId, [{ kind: 'panel.viewed', body: { n } }]))[0]!)
+          : (n % 2 === 0 ? first : second).append(tenantId, { kind: 'panel.viewed', body: { n } }),
+      ),
+    );
+    const stored = await readEntries(exec(), tenantId, 0, 200);
+    expect(stored.map((e) => e.seq)).toEqual(calls.map((n) => n + 1));
+    expect(stored.map((e) => e.body.n).sort((a, b) => Number(a) - Number(b))).toEqual(calls);
+    // Every caller got the entry that was stored for it.
+    expect(results.map((e) => stored.find((s) => s.seq === e.seq)!.body.n)).toEqual(calls);
+    expect(await verifyChain(exec(), tenantId)).toMatchObject({ ok: true, verified: 120, firstBreak: null });
   });
 });

@@ -8,9 +8,13 @@
  *
  * Entries are checked (kind, JSON body) when they are handed in, so an entry the ledger would
  * refuse fails its own caller at once and never the group it would have joined.
+ *
+ * After its first group the appender knows the head it left; while nobody else has appended since,
+ * the next group goes in as one statement after that head (`appendEntriesAfter`: one round trip,
+ * no transaction to open), and otherwise under the head's lock as before.
  */
 import type { SqlSession } from '../store/index.ts';
-import { appendEntries, checkEntryInput, type LedgerEntry, type LedgerEntryInput } from './ledger.ts';
+import { appendEntries, appendEntriesAfter, checkEntryInput, type LedgerEntry, type LedgerEntryInput } from './ledger.ts';
 
 export interface GroupAppender {
   /** Appends one entry to the tenant's chain; resolves with it as committed. */
@@ -34,11 +38,22 @@ export function createGroupAppender(sql: SqlSession, options: GroupAppenderOptio
   /** A tenant has a queue exactly while a group of theirs is being committed. */
   const queues = new Map<string, Waiting[]>();
 
+  /** The head each tenant's last group left, while this appender may still be the last to have appended. */
+  const heads = new Map<string, { seq: number; hash: Buffer }>();
+
   async function commit(tenantId: string, group: readonly Waiting[]): Promise<void> {
     try {
-      const entries = await sql.transaction((tx) => appendEntries((text, params) => tx.query(text, params), tenantId, group.map((w) => w.input), options.now?.() ?? new Date()));
+      const inputs = group.map((w) => w.input);
+      const at = options.now?.() ?? new Date();
+      const head = heads.get(tenantId);
+      const entries =
+        (head ? await appendEntriesAfter((text, params) => sql.query(text, params), tenantId, head, inputs, at) : null) ??
+        (await sql.transaction((tx) => appendEntries((text, params) => tx.query(text, params), tenantId, inputs, at)));
+      const last = entries.at(-1)!;
+      heads.set(tenantId, { seq: last.seq, hash: last.hash });
       group.forEach((w, i) => w.resolve(entries[i]!));
     } catch (error) {
+      heads.delete(tenantId);
       for (const w of group) w.reject(error);
     }
   }

@@ -90,30 +90,57 @@ export async function appendEntries(exec: LedgerExecutor, tenantId: string, inpu
   }
   if (!head) throw new LedgerlineError('LL_NOT_FOUND', `no ledger head for tenant ${tenantId}`);
   const entries = chainEntries(tenantId, Buffer.from(String(head.hash), 'hex'), Number(head.seq), inputs, now);
-  const recordedAt = now.toISOString();
-  const last = entries.at(-1)!;
-  // The entries and the head's move, in one statement.
-  await exec(
-    `with appended as (
-       insert into ledger_entry (tenant_id, seq, kind, body, corrects, recorded_at, prev_hash, hash)
-       select $1::uuid, u.seq, u.kind, u.body, u.corrects, $6::timestamptz, decode(u.prev_hash, 'hex'), decode(u.hash, 'hex')
-         from unnest($2::bigint[], $3::text[], $4::jsonb[], $5::bigint[], $7::text[], $8::text[]) as u(seq, kind, body, corrects, prev_hash, hash)
-     )
-     update ledger_head set seq = $9, hash = decode($10, 'hex'), updated_at = now() where tenant_id = $1`,
-    [
-      tenantId,
-      entries.map((e) => e.seq),
-      entries.map((e) => e.kind),
-      entries.map((e) => JSON.stringify(e.body)),
-      entries.map((e) => e.corrects),
-      recordedAt,
-      entries.map((e) => e.prevHash.toString('hex')),
-      entries.map((e) => e.hash.toString('hex')),
-      last.seq,
-      last.hash.toString('hex'),
-    ],
-  );
+  await exec(appendStatement, appendParameters(tenantId, entries, now));
   return entries;
+}
+
+/** Inserts the entries ($2–$8) and moves the head to the last ($9, $10), in one statement. */
+const insertEntries = `insert into ledger_entry (tenant_id, seq, kind, body, corrects, recorded_at, prev_hash, hash)
+       select $1::uuid, u.seq, u.kind, u.body, u.corrects, $6::timestamptz, decode(u.prev_hash, 'hex'), decode(u.hash, 'hex')
+         from unnest($2::bigint[], $3::text[], $4::jsonb[], $5::bigint[], $7::text[], $8::text[]) as u(seq, kind, body, corrects, prev_hash, hash)`;
+
+const appendStatement = `with appended as (${insertEntries})
+     update ledger_head set seq = $9, hash = decode($10, 'hex'), updated_at = now() where tenant_id = $1`;
+
+/**
+ * The same, only if the head is still where the caller last saw it ($11 seq, $12 hash): the head
+ * moves first, and the entries go in only with it, so one statement either appends all of them to
+ * exactly that head or changes nothing.
+ */
+const appendAfterStatement = `with moved as (
+       update ledger_head set seq = $9, hash = decode($10, 'hex'), updated_at = now()
+        where tenant_id = $1 and seq = $11 and hash = decode($12, 'hex') returning 1),
+     appended as (${insertEntries} where exists (select 1 from moved))
+     select count(*)::int as moved from moved`;
+
+function appendParameters(tenantId: string, entries: readonly LedgerEntry[], now: Date): unknown[] {
+  const last = entries.at(-1)!;
+  return [
+    tenantId,
+    entries.map((e) => e.seq),
+    entries.map((e) => e.kind),
+    entries.map((e) => JSON.stringify(e.body)),
+    entries.map((e) => e.corrects),
+    now.toISOString(),
+    entries.map((e) => e.prevHash.toString('hex')),
+    entries.map((e) => e.hash.toString('hex')),
+    last.seq,
+    last.hash.toString('hex'),
+  ];
+}
+
+/**
+ * Appends entries after a head the caller knows (the last entry it appended itself), in one
+ * statement that needs no transaction around it: null, and nothing written, when the head has
+ * moved since (another process appended) — then `appendEntries` under the head's lock is the way.
+ * Under the head row's lock a concurrent append waits, then finds the head moved.
+ */
+export async function appendEntriesAfter(exec: LedgerExecutor, tenantId: string, head: { readonly seq: number; readonly hash: Buffer }, inputs: readonly LedgerEntryInput[], now: Date = new Date()): Promise<LedgerEntry[] | null> {
+  if (inputs.length === 0) return [];
+  for (const input of inputs) checkKind(input.kind);
+  const entries = chainEntries(tenantId, head.hash, head.seq, inputs, now);
+  const [row] = await exec(appendAfterStatement, [...appendParameters(tenantId, entries, now), head.seq, head.hash.toString('hex')]);
+  return row?.moved === 1 ? entries : null;
 }
 
 /**
