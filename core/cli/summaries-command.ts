@@ -58,7 +58,7 @@ export const summariesCommand: Command = {
           );
         }
         for (const f of result.failed) console.error(`  ${tenant.slug}: ${f.record} failed: ${f.error}`);
-        if (result.failed.length > 0) failures += result.failed.length;
+        failures += result.failed.length;
         if (stopping()) return 130;
       }
       const compacted = await compactSummaryChanges(runtime.db.sql);

@@ -10,7 +10,7 @@ import type { SqlSession } from '../store/index.ts';
 import { createGroupAppender } from '../ledger/group-append.ts';
 import type { SubjectKeyring } from '../privacy/index.ts';
 import { buildSummary, defaultTimelineLimit, summaryJsonFromSnapshot, type SummaryRequest } from './summary.ts';
-import { readPanelSnapshot, type PanelInstallation } from './summary-snapshot.ts';
+import { activeInstallationsQuery, readPanelSnapshot, type PanelInstallation } from './summary-snapshot.ts';
 import type { AccountSummary } from './summary-schema.ts';
 
 export interface SummaryServiceOptions {
@@ -98,12 +98,7 @@ export function createSummaryService(options: SummaryServiceOptions) {
 
   /** The one active installation of a platform account, as panels find it. */
   async function activeInstallation(pluginId: string, platformAccountId: string): Promise<PanelInstallation> {
-    const installations = await options.sql.query<PanelInstallation>(
-      `select i.id, i.tenant_id, t.slug from installation i join tenant t on t.id = i.tenant_id
-        where i.platform = $1 and i.platform_account_id = $2 and i.status = 'active'`,
-      [pluginId, platformAccountId],
-      { prepared: true },
-    );
+    const installations = await options.sql.query<PanelInstallation>(activeInstallationsQuery, [pluginId, platformAccountId], { prepared: true });
     return onlyInstallation(pluginId, platformAccountId, installations);
   }
 
@@ -121,7 +116,6 @@ export function createSummaryService(options: SummaryServiceOptions) {
         options.keyring,
         { platform: pluginId, platformAccountId: verified.platformAccountId, objectType: verified.subject.objectType, externalId: verified.subject.externalId, limit: defaultTimelineLimit },
         at,
-        new Date(at.getTime() - 30 * 86_400_000).toISOString(),
       );
       const installation = onlyInstallation(pluginId, verified.platformAccountId, read.installations);
       const request = { ...summaryRequest(installation.tenant_id, installation.id, verified.subject, {}, installation.slug), now: at };

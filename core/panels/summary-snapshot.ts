@@ -20,7 +20,7 @@ import { LedgerlineError } from '../errors/index.ts';
 import type { SubjectKeyring, WrappedSubjectKey } from '../privacy/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import type { ActivityRow, SummaryFigures, SummaryLive, SummaryParts, SummaryRow } from './summary.ts';
-import { notificationsJson, sourcesJson } from './summary-sql.ts';
+import { notificationsJson, notificationsSince, sourcesJson } from './summary-sql.ts';
 
 type Sql = Pick<SqlSession, 'query'>;
 
@@ -116,16 +116,17 @@ with current as (
 ),${snapshotColumns('$7')}
 from current c`;
 
+/** The active installations of a platform account ($1 platform, $2 account id) with their tenant's slug: how a panel finds where it is installed. */
+export const activeInstallationsQuery = `select i.id, i.tenant_id, t.slug from installation i join tenant t on t.id = i.tenant_id
+   where i.platform = $1 and i.platform_account_id = $2 and i.status = 'active'`;
+
 /**
  * A panel's read: the platform account's active installations ($1 platform, $2 account) and, when
  * there is exactly one, its current snapshot of the subject, in one statement (one round trip for
  * the panel's whole answer). Always one row; the snapshot columns are null on a miss.
  */
 const panelReadStatement = `
-with installations as (
-  select i.id, i.tenant_id, t.slug from installation i join tenant t on t.id = i.tenant_id
-   where i.platform = $1 and i.platform_account_id = $2 and i.status = 'active'
-),
+with installations as (${activeInstallationsQuery}),
 current as (
   select ${currentColumns} from installations i
     join summary_snapshot s on s.tenant_id = i.tenant_id and s.installation_id = i.id
@@ -155,8 +156,10 @@ function partsOf(keyring: SubjectKeyring, key: SnapshotKey, row: ReadRow): Summa
 }
 
 /** The summary parts from a current snapshot, or null (none, out of date, or a key destroyed since). */
-export async function readSnapshot(sql: Sql, keyring: SubjectKeyring, key: SnapshotKey, now: Date, thirtyDaysAgo: string): Promise<SummaryParts | null> {
-  const [row] = await sql.query<ReadRow>(readStatement, [key.tenantId, key.installationId, key.objectType, key.externalId, key.limit, now.toISOString(), thirtyDaysAgo], { prepared: true });
+export async function readSnapshot(sql: Sql, keyring: SubjectKeyring, key: SnapshotKey, now: Date): Promise<SummaryParts | null> {
+  const [row] = await sql.query<ReadRow>(readStatement, [key.tenantId, key.installationId, key.objectType, key.externalId, key.limit, now.toISOString(), notificationsSince(now)], {
+    prepared: true,
+  });
   return row ? partsOf(keyring, key, row) : null;
 }
 
@@ -176,11 +179,10 @@ export async function readPanelSnapshot(
   keyring: SubjectKeyring,
   lookup: { readonly platform: string; readonly platformAccountId: string; readonly objectType: string; readonly externalId: string; readonly limit: number },
   now: Date,
-  thirtyDaysAgo: string,
 ): Promise<{ installations: PanelInstallation[]; parts: SummaryParts | null }> {
   const [row] = await sql.query<ReadRow & { installations: PanelInstallation[] }>(
     panelReadStatement,
-    [lookup.platform, lookup.platformAccountId, lookup.objectType, lookup.externalId, lookup.limit, now.toISOString(), thirtyDaysAgo],
+    [lookup.platform, lookup.platformAccountId, lookup.objectType, lookup.externalId, lookup.limit, now.toISOString(), notificationsSince(now)],
     { prepared: true },
   );
   const installations = row?.installations ?? [];

@@ -14,6 +14,11 @@ export const sourcesJson = (tenant = '$1', installation = '$2::uuid'): string =>
           order by i.platform), '[]')
      from installation i where i.tenant_id = ${tenant} and (i.id = ${installation} or i.id in (select installation_id from members)))`;
 
+/** Where a summary's notifications (and security alerts) begin: 30 days before `now`. */
+export function notificationsSince(now: Date): string {
+  return new Date(now.getTime() - 30 * 86_400_000).toISOString();
+}
+
 /** Notifications about this customer that nobody has acknowledged yet (an obligation still open), created since `since`. */
 export const notificationsJson = (since: string, tenant = '$1'): string => `(select coalesce(json_agg(json_build_object('message', n.message, 'status', n.status, 'due_at', n.due_at, 'created_at', n.created_at) order by n.created_at desc), '[]')
      from (select n.message, n.status, n.due_at, n.created_at from notification n

@@ -24,7 +24,7 @@ import { activityKinds, type ActivityKind } from '../model/index.ts';
 import { openActivityFields, storedActivityFields, type SubjectKeyring, type WrappedSubjectKey } from '../privacy/index.ts';
 import type { SqlSession } from '../store/index.ts';
 import type { AccountSummary, SummaryTimelineItem } from './summary-schema.ts';
-import { notificationsJson, sourcesJson } from './summary-sql.ts';
+import { notificationsJson, notificationsSince, sourcesJson } from './summary-sql.ts';
 import { readSnapshot, storeSnapshot } from './summary-snapshot.ts';
 
 type Sql = Pick<SqlSession, 'query'>;
@@ -363,7 +363,7 @@ export function summaryWindow(request: SummaryRequest): { now: Date; period: { f
     now,
     period: request.period ?? { from: new Date(now.getTime() - 365 * dayMs), to: now },
     limit: Math.min(Math.max(request.limit ?? defaultTimelineLimit, 1), 500),
-    thirtyDaysAgo: new Date(now.getTime() - 30 * dayMs).toISOString(),
+    thirtyDaysAgo: notificationsSince(now),
   };
 }
 
@@ -386,7 +386,7 @@ export async function buildSummary(sql: SqlSession, keyring: SubjectKeyring, req
   ];
   const cacheable = subject.kind === 'person' && request.period === undefined && request.snapshots !== false;
   const key = { tenantId: request.tenantId, installationId: request.installationId, objectType: subject.objectType, externalId: subject.externalId, limit };
-  const hit = cacheable ? await readSnapshot(sql, keyring, key, now, thirtyDaysAgo) : null;
+  const hit = cacheable ? await readSnapshot(sql, keyring, key, now) : null;
   if (hit) return summaryFromSnapshot(request, hit);
 
   // A person's members are found by the statement itself (the hot path of every contact and user
@@ -409,8 +409,9 @@ export async function buildSummary(sql: SqlSession, keyring: SubjectKeyring, req
     texts: personal.map((p): [string, string | null] => [p.summary, p.actor]),
     names: found ? { displayName: found.displayName, email: found.email } : null,
   };
-  if (cacheable) await storeSnapshot(sql, keyring, key, now, row, { ...parts, timelineJson: JSON.stringify(timelineItems(shown, parts.texts, row.sources)) });
-  return assembleSummary(request, { now, period, limit }, parts);
+  const summary = assembleSummary(request, { now, period, limit }, parts);
+  if (cacheable) await storeSnapshot(sql, keyring, key, now, row, { ...parts, timelineJson: JSON.stringify(summary.timeline) });
+  return summary;
 }
 
 /**
