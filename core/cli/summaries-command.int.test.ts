@@ -8,32 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/cli/run-cli.ts';
-import { openPostgresTestDatabase, seedInstallation, testKeyring } from '../../test/support/database.ts';
-import { ingestBatch, openDatabase, type Database } from '../store/index.ts';
+import { openPostgresTestDatabase, seedInstallation } from '../../test/support/database.ts';
+import { ingestInto, personActivity, personRecord } from '../../test/support/records.ts';
+import { openDatabase, type Database } from '../store/index.ts';
 
 // The key behind test/support's testKeyring, so the process opens what the seed sealed.
 const encryptionKey = Buffer.alloc(32, 9).toString('base64');
 
-const person = (id: string, name: string) => ({
-  objectType: 'contact',
-  externalId: id,
-  updatedAt: new Date('2026-06-01T00:00:00Z'),
-  payload: { id, name },
-  canonical: { persons: [{ source: { objectType: 'contact', externalId: id }, mergedFrom: [], email: `${id}@birch.example`, displayName: name }], accounts: [], activities: [] },
-});
-
-const note = (id: string, key: string) => ({
-  kind: 'interaction' as const,
-  category: 'email',
-  occurredAt: new Date(),
-  subject: { kind: 'person' as const, objectType: 'contact', externalId: id },
-  driver: null,
-  source: { objectType: 'email', externalId: key },
-  discriminator: 'main',
-  amount: null,
-  summary: `note ${key}`,
-  attributes: {},
-});
+/** An e-mail with a person, now. */
+const note = (id: string, key: string) => personActivity(id, key, new Date(), `note ${key}`);
 
 /** Opens the command's database for a write between runs (the embedded one admits one process at a time). */
 type Opener = () => Promise<{ db: Database; done(): Promise<void> }>;
@@ -73,9 +56,7 @@ describe(`ledgerline summaries on ${process.env.DATABASE_URL ? 'PostgreSQL' : 't
     await write(async (db) => {
       await db.migrate();
       ids = await seedInstallation(db, { slug: 'birch', platform: 'hubspot' });
-      await db.sql.transaction((tx) =>
-        ingestBatch((s, p) => tx.query(s, p), { ...ids, keyring: testKeyring, sourceRecords: [person('31', 'Ana'), person('32', 'Ben'), person('33', 'Cleo')], activities: [note('31', 'a'), note('32', 'b')] }),
-      );
+      await ingestInto(db, ids, [personRecord('31', 'Ana'), personRecord('32', 'Ben'), personRecord('33', 'Cleo')], [note('31', 'a'), note('32', 'b')]);
     });
   }, 60_000);
   afterAll(async () => {
@@ -94,7 +75,7 @@ describe(`ledgerline summaries on ${process.env.DATABASE_URL ? 'PostgreSQL' : 't
   });
 
   it('recomputes only the snapshot a new activity made out of date', async () => {
-    await write((db) => db.sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { ...ids, keyring: testKeyring, sourceRecords: [], activities: [note('32', 'c')] })));
+    await write((db) => ingestInto(db, ids, [], [note('32', 'c')]));
     const run = await summaries('refresh', '--json');
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ tenant: 'birch', refreshed: 1, current: 3, remaining: 0 });
@@ -105,7 +86,7 @@ describe(`ledgerline summaries on ${process.env.DATABASE_URL ? 'PostgreSQL' : 't
   });
 
   it('stops at --limit and says how many are left', async () => {
-    await write((db) => db.sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { ...ids, keyring: testKeyring, sourceRecords: [], activities: [note('31', 'd'), note('33', 'e')] })));
+    await write((db) => ingestInto(db, ids, [], [note('31', 'd'), note('33', 'e')]));
     const run = await summaries('refresh', '--limit', '1', '--json');
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ refreshed: 1, current: 2, remaining: 1 });

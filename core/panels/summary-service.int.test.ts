@@ -6,11 +6,11 @@
  */
 import { expect, it } from 'vitest';
 import { describeOnTestDatabases, seedInstallation, testKeyring } from '../../test/support/database.ts';
+import { ingestInto, personActivity, personRecord, unheardBySnapshots } from '../../test/support/records.ts';
 import hubspot from '../../plugins/hubspot/index.ts';
 import { signatureV3 } from '../../plugins/hubspot/signature.ts';
 import type { InboundRequest } from '../contract/index.ts';
 import { createLogger } from '../log/index.ts';
-import { ingestBatch } from '../store/index.ts';
 import { buildSummary } from './summary.ts';
 import { createSummaryService } from './summary-service.ts';
 import { AccountSummary } from './summary-schema.ts';
@@ -25,27 +25,8 @@ function card(portalId: string, objectType: string, objectId: string): InboundRe
   return { method: 'GET', url, rawBody: Buffer.alloc(0), headers: { 'x-hubspot-signature-v3': signatureV3(settings.HUBSPOT_CLIENT_SECRET, 'GET', url, '', timestamp), 'x-hubspot-request-timestamp': timestamp } };
 }
 
-const person = (id: string, name: string) => ({
-  objectType: 'contact',
-  externalId: id,
-  updatedAt: new Date('2026-06-01T00:00:00Z'),
-  payload: { id, name },
-  canonical: { persons: [{ source: { objectType: 'contact', externalId: id }, mergedFrom: [], email: `${id}@birch.example`, displayName: name }], accounts: [], activities: [] },
-});
-
-const note = (id: string, key: string, at: Date, summary: string) => ({
-  kind: 'interaction' as const,
-  category: 'email',
-  occurredAt: at,
-  subject: { kind: 'person' as const, objectType: 'contact', externalId: id },
-  driver: null,
-  source: { objectType: 'email', externalId: key },
-  discriminator: 'main',
-  amount: null,
-  summary,
-  actor: 'Sam Rep',
-  attributes: {},
-});
+/** An e-mail with a person, written by a rep. */
+const note = (id: string, key: string, at: Date, summary: string) => personActivity(id, key, at, summary, { actor: 'Sam Rep' });
 
 describeOnTestDatabases('panel summaries through the summary service', (db) => {
   const service = () => createSummaryService({ sql: db().sql, keyring: testKeyring, plugins, publicUrl, log: createLogger({ level: 'silent', name: 'summary-service-test' }) });
@@ -57,9 +38,7 @@ describeOnTestDatabases('panel summaries through the summary service', (db) => {
   it('answers a person from the snapshot read with the installation, equal to a fresh summary, and records each view', async () => {
     const { tenantId, installationId } = await seedInstallation(db(), { platform: 'hubspot', platformAccountId: '880001' });
     const day = new Date(Date.now() - 3 * 86_400_000);
-    await db().sql.transaction((tx) =>
-      ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, keyring: testKeyring, sourceRecords: [person('501', 'Ada Birch')], activities: [note('501', 'n1', day, 'Ada asked about the renewal')] }),
-    );
+    await ingestInto(db(), { tenantId, installationId }, [personRecord('501', 'Ada Birch')], [note('501', 'n1', day, 'Ada asked about the renewal')]);
     const first = await forPanel(card('880001', 'contact', '501'));
     const [kept] = await db().sql.query<{ n: number }>(`select count(*)::int as n from summary_snapshot where tenant_id = $1`, [tenantId]);
     expect(kept!.n).toBe(1);
@@ -77,19 +56,10 @@ describeOnTestDatabases('panel summaries through the summary service', (db) => {
     expect(second.reportUrl).toBe(first.reportUrl);
     expect(second.reportUrl).toMatch(new RegExp(`^${publicUrl}/tenants/[^/]+/installations/${installationId}/summaries/person/contact/501$`));
     // Proof the answer is the snapshot: an activity written with the change triggers off is not in it.
-    await db().sql.query(`alter table activity disable trigger activity_summary_insert`);
-    try {
-      await db().sql.transaction((tx) =>
-        ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, keyring: testKeyring, sourceRecords: [], activities: [note('501', 'n0', new Date(Date.now() - 5 * 86_400_000), 'Unheard note')] }),
-      );
-    } finally {
-      await db().sql.query(`alter table activity enable trigger activity_summary_insert`);
-    }
+    await unheardBySnapshots(db(), () => ingestInto(db(), { tenantId, installationId }, [], [note('501', 'n0', new Date(Date.now() - 5 * 86_400_000), 'Unheard note')]));
     expect((await forPanel(card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada asked about the renewal']);
     // A new activity: the next view computes afresh and shows it.
-    await db().sql.transaction((tx) =>
-      ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, keyring: testKeyring, sourceRecords: [], activities: [note('501', 'n2', new Date(Date.now() - 86_400_000), 'Ada renewed')] }),
-    );
+    await ingestInto(db(), { tenantId, installationId }, [], [note('501', 'n2', new Date(Date.now() - 86_400_000), 'Ada renewed')]);
     expect((await forPanel(card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada renewed', 'Ada asked about the renewal', 'Unheard note']);
     expect(await views(tenantId)).toEqual(Array.from({ length: 4 }, () => ({ kind: 'person', objectType: 'contact', externalId: '501' })));
   });

@@ -8,56 +8,30 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import { describeOnTestDatabases, seedInstallation, testKeyring } from '../../test/support/database.ts';
+import { ingestInto, personActivity, personRecord, unheardBySnapshots } from '../../test/support/records.ts';
 import { resolveTenant } from '../identity/identity-store.ts';
 import { eraseSubject } from '../identity/subject-erasure.ts';
-import { ingestBatch, type Database } from '../store/index.ts';
+import type { Database } from '../store/index.ts';
 import { buildSummary, type SummaryRequest } from './summary.ts';
 import { compactSummaryChanges, refreshSummaries } from './summary-refresh.ts';
 
 const now = new Date('2026-06-30T12:00:00Z');
 
-const activity = (subject: string, objectType: string, key: string, at: string, summary: string, kind: 'interaction' | 'security_alert' = 'interaction') => ({
-  kind,
-  category: kind === 'interaction' ? 'email' : 'new_country_login',
-  occurredAt: new Date(at),
-  subject: { kind: 'person' as const, objectType, externalId: subject },
-  driver: null,
-  source: { objectType: 'email', externalId: key },
-  discriminator: 'main',
-  amount: null,
-  summary,
-  actor: 'Sam Rep',
-  attributes: { ip: '203.0.113.7' },
-});
+/** An e-mail with a person (or a security alert), written by a rep, from an IP address. */
+const activity = (subject: string, objectType: string, key: string, at: string, summary: string, kind: 'interaction' | 'security_alert' = 'interaction') =>
+  personActivity(subject, key, new Date(at), summary, {
+    objectType,
+    kind,
+    category: kind === 'interaction' ? 'email' : 'new_country_login',
+    actor: 'Sam Rep',
+    attributes: { ip: '203.0.113.7' },
+  });
 
-const person = (objectType: string, id: string, email: string, name: string) => ({
-  objectType,
-  externalId: id,
-  updatedAt: new Date('2026-06-01T00:00:00Z'),
-  payload: { id, email, name },
-  canonical: { persons: [{ source: { objectType, externalId: id }, mergedFrom: [], email, displayName: name }], accounts: [], activities: [] },
-});
-
-type Activity = ReturnType<typeof activity>;
-type Person = ReturnType<typeof person>;
-
-async function ingest(db: Database, tenantId: string, installationId: string, sourceRecords: Person[], activities: Activity[]): Promise<void> {
-  await db.sql.transaction((tx) => ingestBatch((s, p) => tx.query(s, p), { tenantId, installationId, keyring: testKeyring, sourceRecords, activities }));
-}
+const person = (objectType: string, id: string, email: string, name: string) => personRecord(id, name, { objectType, email });
 
 async function snapshotCount(db: Database, tenantId: string): Promise<number> {
   const [row] = await db.sql.query<{ n: number }>(`select count(*)::int as n from summary_snapshot where tenant_id = $1`, [tenantId]);
   return row!.n;
-}
-
-/** Runs `work` with the snapshot triggers of the activity table off: a write no snapshot hears of, to prove a summary came from its snapshot. */
-async function unheard(db: Database, work: () => Promise<void>): Promise<void> {
-  await db.sql.query(`alter table activity disable trigger activity_summary_insert`);
-  try {
-    await work();
-  } finally {
-    await db.sql.query(`alter table activity enable trigger activity_summary_insert`);
-  }
 }
 
 describeOnTestDatabases('summary snapshots', (db) => {
@@ -76,7 +50,7 @@ describeOnTestDatabases('summary snapshots', (db) => {
       [tenantId],
     );
     zen = z!.id;
-    await ingest(db(), tenantId, hub, [person('contact', '21', 'kim@birch.example', 'Kim Lindqvist'), person('contact', '22', 'pat@birch.example', 'Pat Other')], [
+    await ingestInto(db(), { tenantId, installationId: hub }, [person('contact', '21', 'kim@birch.example', 'Kim Lindqvist'), person('contact', '22', 'pat@birch.example', 'Pat Other')], [
       activity('21', 'contact', 'e1', '2025-08-01T09:00:00Z', 'Kim asked about invoices'),
       activity('21', 'contact', 'e2', '2026-06-20T09:00:00Z', 'Kim renewed the plan'),
       activity('21', 'contact', 'e3', '2026-06-10T09:00:00Z', 'Kim signed in from Lisbon', 'security_alert'),
@@ -92,23 +66,23 @@ describeOnTestDatabases('summary snapshots', (db) => {
     expect(await cached()).toEqual(await fresh());
     // Proof that the answer came from the snapshot: an activity written with the triggers off is
     // not in it, while a fresh computation has it.
-    await unheard(db(), () => ingest(db(), tenantId, hub, [], [activity('21', 'contact', 'e4', '2026-06-29T09:00:00Z', 'Unheard note')]));
+    await unheardBySnapshots(db(), () => ingestInto(db(), { tenantId, installationId: hub }, [], [activity('21', 'contact', 'e4', '2026-06-29T09:00:00Z', 'Unheard note')]));
     expect(await cached()).toEqual(first);
     expect((await fresh()).timeline[0]!.summary).toBe('Unheard note');
   });
 
   it('stops using a snapshot when a member gets an activity or its record changes', async () => {
     await cached();
-    await ingest(db(), tenantId, hub, [], [activity('21', 'contact', 'e5', '2026-06-29T09:00:00Z', 'Kim called about the renewal')]);
+    await ingestInto(db(), { tenantId, installationId: hub }, [], [activity('21', 'contact', 'e5', '2026-06-29T09:00:00Z', 'Kim called about the renewal')]);
     expect((await timeline())[0]).toBe('Kim called about the renewal');
-    await ingest(db(), tenantId, hub, [person('contact', '21', 'kim@birch.example', 'Kim Lindqvist-Berg')], []);
+    await ingestInto(db(), { tenantId, installationId: hub }, [person('contact', '21', 'kim@birch.example', 'Kim Lindqvist-Berg')], []);
     expect((await cached()).subject.displayName).toBe('Kim Lindqvist-Berg');
     expect(await cached()).toEqual(await fresh());
   });
 
   it('stops using a snapshot when another record joins the person\'s profile', async () => {
     await cached();
-    await ingest(db(), tenantId, zen, [person('user', '8', 'kim@birch.example', 'Kim L.')], [activity('8', 'user', 'z1', '2026-06-29T10:00:00Z', 'Kim opened a ticket')]);
+    await ingestInto(db(), { tenantId, installationId: zen }, [person('user', '8', 'kim@birch.example', 'Kim L.')], [activity('8', 'user', 'z1', '2026-06-29T10:00:00Z', 'Kim opened a ticket')]);
     // Not yet one profile: the Zendesk user's activity is not Kim's.
     expect(await timeline()).not.toContain('Kim opened a ticket');
     await resolveTenant(db().sql, tenantId);
@@ -136,7 +110,7 @@ describeOnTestDatabases('summary snapshots', (db) => {
     );
     const token = `${hub}/contact/21`;
     expect(snap!.tokens).toContain(token);
-    await unheard(db(), () => ingest(db(), tenantId, hub, [], [activity('21', 'contact', 'e6', '2026-06-29T11:00:00Z', 'Kim replied')]));
+    await unheardBySnapshots(db(), () => ingestInto(db(), { tenantId, installationId: hub }, [], [activity('21', 'contact', 'e6', '2026-06-29T11:00:00Z', 'Kim replied')]));
     // Committed before the snapshot's statement began: one it saw.
     await db().sql.query(`insert into summary_change (tenant_id, token, xid) values ($1, $2, ($3::bigint - 1)::text::xid8)`, [tenantId, token, snap!.xmin]);
     expect(await timeline()).not.toContain('Kim replied');
@@ -191,7 +165,7 @@ describeOnTestDatabases('summary snapshots', (db) => {
   });
 
   it('reports a summary it cannot compute and goes on with the others', async () => {
-    await ingest(db(), tenantId, hub, [], [activity('22', 'contact', 'p0', '2026-06-01T10:00:00Z', 'Pat asked for a quote')]);
+    await ingestInto(db(), { tenantId, installationId: hub }, [], [activity('22', 'contact', 'p0', '2026-06-01T10:00:00Z', 'Pat asked for a quote')]);
     await db().sql.query(`delete from summary_snapshot where tenant_id = $1`, [tenantId]);
     // Pat's data key damaged in storage: Pat's summary cannot be opened.
     const [key] = await db().sql.query<{ id: string; wrapped_key: string }>(`select id, wrapped_key from subject_key where tenant_id = $1 and external_id = '22'`, [tenantId]);
@@ -226,7 +200,7 @@ describeOnTestDatabases('summary snapshots', (db) => {
     await db().sql.query(`delete from summary_snapshot where tenant_id = $1`, [tenantId]);
     await refreshSummaries(db().sql, testKeyring, tenantId, { now: () => now });
     // Pat's snapshot goes out of date: the change it missed must survive compaction.
-    await ingest(db(), tenantId, hub, [], [activity('22', 'contact', 'p1', '2026-06-29T10:00:00Z', 'Pat wrote in')]);
+    await ingestInto(db(), { tenantId, installationId: hub }, [], [activity('22', 'contact', 'p1', '2026-06-29T10:00:00Z', 'Pat wrote in')]);
     expect((await changeTokens()).length).toBeGreaterThan(1);
     await compactPastEverything();
     expect(await changeTokens()).toEqual([token]);
