@@ -2,8 +2,8 @@
  * Keeps people's summary snapshots current ahead of their panel views: after syncs (and identity
  * runs) change what a summary shows, the snapshots they made out of date — and those of people
  * never summarized yet — are recomputed in the background, most recently changed records first,
- * so a panel normally reads a snapshot instead of every activity. Also drops the change rows no
- * snapshot check needs any more (all but the newest per record or profile).
+ * so a panel normally reads a snapshot instead of every activity. Also drops what no snapshot check
+ * needs any more: expired snapshots, and change rows every stored snapshot saw (`compactSummaryChanges`).
  */
 import type { Logger } from '../contract/index.ts';
 import { toLedgerlineError } from '../errors/index.ts';

@@ -225,7 +225,6 @@ export async function storeSnapshot(sql: SqlSession, keyring: SubjectKeyring, ke
     key.externalId,
     key.limit,
     now.toISOString(),
-    row.xmin,
     row.snapshot,
     validUntil.toISOString(),
     row.tokens,
@@ -241,8 +240,8 @@ export async function storeSnapshot(sql: SqlSession, keyring: SubjectKeyring, ke
     await tx.query(
       `insert into summary_snapshot (tenant_id, installation_id, object_type, external_id, timeline_limit, computed_at, computed_xmin, computed_snapshot, valid_until,
                                      tokens, member_installations, member_types, member_ids, key_ids, sealed)
-       select $1, $2, $3, $4, $5, $6, $7::xid8, $8::pg_snapshot, $9, $10::text[], $11::uuid[], $12::text[], $13::text[], $14::uuid[], $15
-        where $7::xid8 >= (select xid from summary_horizon)
+       select $1, $2, $3, $4, $5, $6, pg_snapshot_xmin($7::pg_snapshot), $7::pg_snapshot, $8, $9::text[], $10::uuid[], $11::text[], $12::text[], $13::uuid[], $14
+        where pg_snapshot_xmin($7::pg_snapshot) >= (select xid from summary_horizon)
        on conflict (tenant_id, installation_id, object_type, external_id, timeline_limit) do update
           set computed_at = excluded.computed_at, computed_xmin = excluded.computed_xmin, computed_snapshot = excluded.computed_snapshot,
               valid_until = excluded.valid_until, tokens = excluded.tokens, member_installations = excluded.member_installations,

@@ -202,8 +202,6 @@ export interface SummaryRow extends SummaryFigures, SummaryLive {
   readonly keys: WrappedSubjectKey[];
   /** The first moment time alone changes a figure (null: none does). */
   readonly valid_until: string | null;
-  /** The oldest transaction id the statement could not see. */
-  readonly xmin: string;
   /** The statement's MVCC snapshot (`pg_snapshot`): which transactions it saw. */
   readonly snapshot: string;
   /** The records and profile the figures were read from (`summary_change` tokens). */
@@ -341,10 +339,10 @@ select
   (select canonical from own) as canonical,
   -- What a snapshot of this summary needs (summary-snapshot.ts): the first moment time alone
   -- changes a figure (an activity leaves the period or a 30/90-day window, or a future-dated one
-  -- enters), the oldest transaction this statement could not see, and the tokens of everything it read.
+  -- enters), which transactions this statement saw, and the tokens of everything it read.
   least(f.oldest_in_period + ($8::timestamptz - $7::timestamptz), f.next_in_future, f.oldest_alert + interval '30 days', f.oldest_churn_event + interval '90 days',
         (select min(ticket_opened_at) from drivers where ticket_opened_at >= $10) + interval '30 days') as valid_until,
-  pg_snapshot_xmin(pg_current_snapshot())::text as xmin, pg_current_snapshot()::text as snapshot,
+  pg_current_snapshot()::text as snapshot,
   (select array_agg(distinct t order by t) from (
      select installation_id || '/' || object_type || '/' || external_id as t from members
      union all select $2::text || '/' || $3::text || '/' || $4::text
