@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { createLedgerService, ledgerOptionsFrom } from '../ledger/ledger-service.ts';
-import { createTenantDirectory } from '../store/index.ts';
 import { parseArguments, type Command } from './commands.ts';
-import { TenantSlugArg } from './tenant-arg.ts';
+import { TenantSlugArg, tenantsFor } from './tenant-arg.ts';
 import { openRuntime } from './runtime.ts';
 
 const ArchiveArgs = z.strictObject({
@@ -29,11 +28,8 @@ export const archiveCommand: Command = {
         console.error('ledgerline archive: give --older-than-days N, or set LEDGERLINE_LEDGER_RETENTION_DAYS');
         return 1;
       }
-      const tenants = (await createTenantDirectory(() => runtime.db.fork()).list()).filter((t) => !args.tenant || t.slug === args.tenant);
-      if (args.tenant && tenants.length === 0) {
-        console.error(`ledgerline archive: no tenant ${args.tenant}`);
-        return 1;
-      }
+      const tenants = await tenantsFor('archive', runtime.db, args.tenant);
+      if (!tenants) return 1;
       const ledger = createLedgerService({ sql: runtime.db.sql, ...ledgerOptionsFrom(runtime.config) });
       const olderThan = new Date(Date.now() - days * 86_400_000);
       const results = [];

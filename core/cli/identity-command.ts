@@ -3,9 +3,8 @@ import { explainRecord, overrideIdentity, resolveTenant } from '../identity/iden
 import { eraseSubject } from '../identity/subject-erasure.ts';
 import { exportSubject } from '../identity/subject-export.ts';
 import { invalidInput } from '../errors/index.ts';
-import { createTenantDirectory } from '../store/index.ts';
 import { parseArguments, type Command } from './commands.ts';
-import { TenantSlugArg } from './tenant-arg.ts';
+import { TenantSlugArg, tenantsFor } from './tenant-arg.ts';
 import { openRuntime } from './runtime.ts';
 
 const Args = z.strictObject({
@@ -51,11 +50,8 @@ export const identityCommand: Command = {
     }
     const runtime = await openRuntime({ name: 'identity', migrate: false });
     try {
-      const tenants = (await createTenantDirectory(() => runtime.db.fork()).list()).filter((t) => !args.tenant || t.slug === args.tenant);
-      if (args.tenant && tenants.length === 0) {
-        console.error(`ledgerline identity: no tenant ${args.tenant}`);
-        return 1;
-      }
+      const tenants = await tenantsFor('identity', runtime.db, args.tenant);
+      if (!tenants) return 1;
       if (action === 'export') {
         // Everything held about the person, as JSON on stdout (redirect it to a file).
         console.log(JSON.stringify(await exportSubject(runtime.db.sql, runtime.keyring, tenants[0]!.id, record!, args.by!), null, 2));

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { invalidInput } from '../errors/index.ts';
 import { compactSummaryChanges, refreshSummaries } from '../panels/summary-refresh.ts';
-import { createTenantDirectory } from '../store/index.ts';
 import { parseArguments, type Command } from './commands.ts';
 import { untilSignal } from './process-signals.ts';
 import { openRuntime } from './runtime.ts';
-import { TenantSlugArg } from './tenant-arg.ts';
+import { TenantSlugArg, tenantsFor } from './tenant-arg.ts';
 
 const Args = z.strictObject({
   tenant: TenantSlugArg.optional(),
@@ -31,11 +30,8 @@ export const summariesCommand: Command = {
     const stop = untilSignal();
     const stopping = (): boolean => stop.signal.aborted;
     try {
-      const tenants = (await createTenantDirectory(() => runtime.db.fork()).list()).filter((t) => !args.tenant || t.slug === args.tenant);
-      if (args.tenant && tenants.length === 0) {
-        console.error(`ledgerline summaries: no tenant ${args.tenant}`);
-        return 1;
-      }
+      const tenants = await tenantsFor('summaries', runtime.db, args.tenant);
+      if (!tenants) return 1;
       let failures = 0;
       for (const tenant of tenants) {
         const started = performance.now();

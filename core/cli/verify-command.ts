@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { createTenantDirectory } from '../store/index.ts';
 import { createLedgerService, ledgerOptionsFrom } from '../ledger/ledger-service.ts';
 import type { VerifyReport } from '../ledger/verify.ts';
 import { parseArguments, type Command } from './commands.ts';
-import { TenantSlugArg } from './tenant-arg.ts';
+import { TenantSlugArg, tenantsFor } from './tenant-arg.ts';
 import { openRuntime } from './runtime.ts';
 
 const VerifyArgs = z.strictObject({
@@ -36,11 +35,8 @@ export const verifyCommand: Command = {
         console.error(`ledgerline verify: the database has ${pending.length} pending migration${pending.length === 1 ? '' : 's'}; run \`ledgerline migrate\` first`);
         return 1;
       }
-      const tenants = (await createTenantDirectory(() => runtime.db.fork()).list()).filter((t) => !args.tenant || t.slug === args.tenant);
-      if (args.tenant && tenants.length === 0) {
-        console.error(`ledgerline verify: no tenant ${args.tenant}`);
-        return 1;
-      }
+      const tenants = await tenantsFor('verify', runtime.db, args.tenant);
+      if (!tenants) return 1;
       const ledger = createLedgerService({ sql: runtime.db.sql, ...ledgerOptionsFrom(runtime.config) });
       const reports: (VerifyReport & { tenant: string })[] = [];
       for (const tenant of tenants) reports.push({ tenant: tenant.slug, ...(await ledger.verify(tenant.id)) });
