@@ -33,20 +33,29 @@ export const subjectKeyOf = (s: SubjectRef): string => `${s.installationId}/${s.
 
 const version = 'k1';
 
+/** Unwrapped keys kept per process (about 0.5 KB each): the subjects of a large tenant's panels. */
+const defaultMemoSize = 200_000;
+
 export class SubjectKeyring {
-  readonly #master: Buffer;
+  /** The deployment key, imported once (a cipher made from a KeyObject does not import it again). */
+  readonly #master: KeyObject;
   readonly #masterId: string;
   /**
-   * Unwrapping is memoised by the wrapped text itself, so a destroyed key is never served from here.
+   * Unwrapping is memoised by the wrapped text itself (with its tenant and id), so a destroyed key
+   * is never served from here.
    * Each key is kept as bytes (for sealing) and as a KeyObject (for opening: ciphers made from a
    * KeyObject skip importing the key again, which is most of the cost of opening a short field).
+   * The memo keeps the `memoSize` keys used most recently (a Map in order of last use), so a
+   * tenant with more subjects than that still finds the ones its panels keep asking for.
    */
   readonly #unwrapped = new Map<string, { readonly raw: Buffer; readonly secret: KeyObject }>();
+  readonly #memoSize: number;
 
-  constructor(masterKey: Buffer) {
+  constructor(masterKey: Buffer, options: { readonly memoSize?: number } = {}) {
     if (masterKey.length !== 32) throw new LedgerlineError('LL_INVALID_CONFIG', 'the encryption key must be 32 bytes', { details: { field: 'LEDGERLINE_ENCRYPTION_KEY' } });
-    this.#master = masterKey;
+    this.#master = createSecretKey(masterKey);
     this.#masterId = masterKeyId(masterKey);
+    this.#memoSize = options.memoSize ?? defaultMemoSize;
   }
 
   /**
@@ -117,8 +126,16 @@ export class SubjectKeyring {
   }
 
   #memo(tenantId: string, id: string, wrapped: string): { readonly raw: Buffer; readonly secret: KeyObject } {
-    const memo = this.#unwrapped.get(wrapped);
-    if (memo) return memo;
+    // By tenant and id as well as the text: a wrapped key copied onto another subject's row must
+    // fail its authentication (the id and tenant are its associated data), memoised or not.
+    const memoKey = `${tenantId}/${id}/${wrapped}`;
+    const memo = this.#unwrapped.get(memoKey);
+    if (memo) {
+      // Most recently used last: re-inserted, so eviction takes the least recently used first.
+      this.#unwrapped.delete(memoKey);
+      this.#unwrapped.set(memoKey, memo);
+      return memo;
+    }
     const [v, master, iv, tag, data] = wrapped.split('.');
     if (v !== version || !iv || !tag || !data) throw new LedgerlineError('LL_INTEGRITY', `subject key ${id} is not a recognised envelope`);
     if (master !== this.#masterId) {
@@ -135,9 +152,9 @@ export class SubjectKeyring {
     } catch (error) {
       throw new LedgerlineError('LL_INTEGRITY', `subject key ${id} failed authentication: tampered, or wrapped for another tenant`, { cause: error });
     }
-    if (this.#unwrapped.size >= 50_000) this.#unwrapped.clear();
     const unwrapped = { raw: key, secret: createSecretKey(key) };
-    this.#unwrapped.set(wrapped, unwrapped);
+    this.#unwrapped.set(memoKey, unwrapped);
+    if (this.#unwrapped.size > this.#memoSize) this.#unwrapped.delete(this.#unwrapped.keys().next().value!);
     return unwrapped;
   }
 }
