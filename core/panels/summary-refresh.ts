@@ -119,21 +119,32 @@ export async function compactSummaryChanges(sql: SqlSession, now: Date = new Dat
     const [row] = await tx.query<{ xid: string }>(`update summary_horizon set xid = greatest(xid, pg_snapshot_xmin(pg_current_snapshot())) returning xid::text`);
     return row!.xid;
   });
-  // Fresh statistics first: the delete's plan depends on how many snapshots and changes there are,
-  // which a sync or a first refresh changes by orders of magnitude between autovacuum's visits.
-  await sql.query(`analyze summary_snapshot, summary_change`);
+  // The change rows of deleted tenants.
+  const [orphans] = await sql.query<{ n: string }>(
+    `with gone as (delete from summary_change c where not exists (select 1 from tenant t where t.id = c.tenant_id) returning 1) select count(*)::text as n from gone`,
+  );
+  // In bulk: below the horizon and below the xmin of every snapshot of the tenant, so seen by all
+  // of them (a sync's or a first refresh's hundreds of thousands of rows go in one pass here).
+  const [seenByAll] = await sql.query<{ n: string }>(
+    `with floor as (
+       select t.id as tenant_id, least($1::xid8, (select min(s.computed_xmin) from summary_snapshot s where s.tenant_id = t.id)) as below from tenant t),
+     gone as (delete from summary_change c using floor f where c.tenant_id = f.tenant_id and c.xid < f.below returning 1)
+     select count(*)::text as n from gone`,
+    [horizon],
+  );
+  // The rest below the horizon, one by one: gone when every snapshot holding its token saw it. A
+  // count, not NOT EXISTS: costed for its first row, that probe scanned every snapshot per change.
   const rows = await sql.query<{ n: string }>(
     `with gone as (
        delete from summary_change c
-        where not exists (select 1 from tenant t where t.id = c.tenant_id)
-           or (c.xid < $1::xid8
-               and not exists (select 1 from summary_snapshot s
-                                where s.tenant_id = c.tenant_id and s.tokens @> array[c.token] and not pg_visible_in_snapshot(c.xid, s.computed_snapshot)))
+        where c.xid < $1::xid8
+          and (select count(*) from summary_snapshot s
+                where s.tenant_id = c.tenant_id and s.tokens @> array[c.token] and not pg_visible_in_snapshot(c.xid, s.computed_snapshot)) = 0
        returning 1)
      select count(*)::text as n from gone`,
     [horizon],
   );
-  return Number(rows[0]?.n ?? 0);
+  return Number(orphans?.n ?? 0) + Number(seenByAll?.n ?? 0) + Number(rows[0]?.n ?? 0);
 }
 
 /** The background refresh serve and workers run: every tenant, then compaction. */
