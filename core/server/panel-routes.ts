@@ -27,7 +27,8 @@ export function panelJsonRoutes(deps: ServerDeps): Router {
       rawBody: Buffer.alloc(0),
     };
     const summary = await summaries.forPanel(params.plugin, request);
-    res.set('Cache-Control', 'private, no-store').type('json').send(summary);
+    // Sent as is: an answer that must not be stored gets no ETag (res.send would hash every one).
+    res.set({ 'Cache-Control': 'private, no-store', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(summary)) }).end(summary);
   });
   return router;
 }
