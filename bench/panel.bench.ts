@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { frameAncestorsFor, loadPlugins } from '../core/contract/index.ts';
 import { createLogger } from '../core/log/index.ts';
 import { createSummaryService } from '../core/panels/summary-service.ts';
-import { refreshSummaries } from '../core/panels/summary-refresh.ts';
+import { compactSummaryChanges, refreshSummaries } from '../core/panels/summary-refresh.ts';
 import { startServer, storeBackedDeps, type RunningServer } from '../core/server/index.ts';
 import { pluginSummary } from '../core/cli/serve-command.ts';
 import { hubspotPortalId, largeTenantArgs, largeTenantKeyring, largeTenantOptions, openLargeTenant, type LargeTenant } from './support/large-tenant.ts';
@@ -114,6 +114,9 @@ export async function run(argv: string[]): Promise<BenchResult> {
     const started = performance.now();
     const refresh = await refreshSummaries(tenant.db.sql, largeTenantKeyring, tenant.tenantId, { limit: Number.MAX_SAFE_INTEGER });
     say(`  summary snapshots: ${refresh.refreshed.toLocaleString('en-US')} computed in ${((performance.now() - started) / 1000).toFixed(1)} s, ${refresh.current.toLocaleString('en-US')} current`);
+    // …and compact as they do after each refresh: the change rows every stored snapshot has seen go.
+    const compacted = await compactSummaryChanges(tenant.db.sql);
+    say(`  summary changes: ${compacted.toLocaleString('en-US')} compacted`);
     server = await startPanelServer(tenant);
     const url = server.url;
     await checkOneSummary(server, tenant);
