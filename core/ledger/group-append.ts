@@ -11,7 +11,8 @@
  *
  * After its first group the appender knows the head it left; while nobody else has appended since,
  * the next group goes in as one statement after that head (`appendEntriesAfter`: one round trip,
- * no transaction to open), and otherwise under the head's lock as before.
+ * no transaction to open, a named prepared statement planned once per connection), and otherwise
+ * under the head's lock as before.
  */
 import type { SqlSession } from '../store/index.ts';
 import { appendEntries, appendEntriesAfter, checkEntryInput, type LedgerEntry, type LedgerEntryInput } from './ledger.ts';
@@ -47,7 +48,7 @@ export function createGroupAppender(sql: SqlSession, options: GroupAppenderOptio
       const at = options.now?.() ?? new Date();
       const head = heads.get(tenantId);
       const entries =
-        (head ? await appendEntriesAfter((text, params) => sql.query(text, params), tenantId, head, inputs, at) : null) ??
+        (head ? await appendEntriesAfter((text, params) => sql.query(text, params, { prepared: true }), tenantId, head, inputs, at) : null) ??
         (await sql.transaction((tx) => appendEntries((text, params) => tx.query(text, params), tenantId, inputs, at)));
       const last = entries.at(-1)!;
       heads.set(tenantId, { seq: last.seq, hash: last.hash });
