@@ -107,8 +107,13 @@ describe('HubSpot requests into Ledgerline over HTTP', () => {
     const url = cardUrl('1000002');
     const response = await fetch(url, signedCard(url));
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    const summary = (await response.json()) as { subject: { displayName: string }; timeline: unknown[] };
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    // Personal data a browser must not keep; sent as is, so no ETag either.
+    expect(response.headers.get('cache-control')).toBe('private, no-store');
+    expect(response.headers.get('etag')).toBeNull();
+    const text = await response.text();
+    expect(Number(response.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+    const summary = JSON.parse(text) as { subject: { displayName: string }; timeline: unknown[] };
     expect(summary.subject.displayName).toMatch(/^Renamed /);
   });
 
