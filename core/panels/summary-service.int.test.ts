@@ -10,6 +10,7 @@ import { ingestInto, personActivity, personRecord, unheardBySnapshots } from '..
 import hubspot from '../../plugins/hubspot/index.ts';
 import { signatureV3 } from '../../plugins/hubspot/signature.ts';
 import type { InboundRequest } from '../contract/index.ts';
+import type { SqlSession } from '../store/index.ts';
 import { createLogger } from '../log/index.ts';
 import { buildSummary } from './summary.ts';
 import { createSummaryService } from './summary-service.ts';
@@ -58,10 +59,21 @@ describeOnTestDatabases('panel summaries through the summary service', (db) => {
     // Proof the answer is the snapshot: an activity written with the change triggers off is not in it.
     await unheardBySnapshots(db(), () => ingestInto(db(), { tenantId, installationId }, [], [note('501', 'n0', new Date(Date.now() - 5 * 86_400_000), 'Unheard note')]));
     expect((await forPanel(card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada asked about the renewal']);
-    // A new activity: the next view computes afresh and shows it.
+    // A new activity: the next view computes afresh and shows it, having looked for a snapshot once.
     await ingestInto(db(), { tenantId, installationId }, [], [note('501', 'n2', new Date(Date.now() - 86_400_000), 'Ada renewed')]);
+    const statements: string[] = [];
+    const recording: SqlSession = {
+      query: (text, params, options) => {
+        statements.push(text);
+        return db().sql.query(text, params, options);
+      },
+      transaction: (work) => db().sql.transaction(work),
+    };
+    const answer = await createSummaryService({ sql: recording, keyring: testKeyring, plugins, publicUrl, log: createLogger({ level: 'silent', name: 'summary-service-test' }) }).forPanel('hubspot', card('880001', 'contact', '501'));
+    expect(AccountSummary.parse(JSON.parse(answer)).timeline.map((t) => t.summary)).toEqual(['Ada renewed', 'Ada asked about the renewal', 'Unheard note']);
+    expect(statements.filter((text) => /summary_snapshot s\b/.test(text))).toHaveLength(1);
     expect((await forPanel(card('880001', 'contact', '501'))).timeline.map((t) => t.summary)).toEqual(['Ada renewed', 'Ada asked about the renewal', 'Unheard note']);
-    expect(await views(tenantId)).toEqual(Array.from({ length: 4 }, () => ({ kind: 'person', objectType: 'contact', externalId: '501' })));
+    expect(await views(tenantId)).toEqual(Array.from({ length: 5 }, () => ({ kind: 'person', objectType: 'contact', externalId: '501' })));
   });
 
   it('refuses a portal with no active installation, or installed in two tenants, whether or not a snapshot exists', async () => {

@@ -120,7 +120,7 @@ export function createSummaryService(options: SummaryServiceOptions) {
       const installation = onlyInstallation(pluginId, verified.platformAccountId, read.installations);
       const request = { ...summaryRequest(installation.tenant_id, installation.id, verified.subject, {}, installation.slug), now: at };
       if (read.parts) return { installation, json: summaryJsonFromSnapshot(request, read.parts) };
-      return { installation, json: JSON.stringify(await buildSummary(options.sql, options.keyring, request)) };
+      return { installation, json: JSON.stringify(await buildSummary(options.sql, options.keyring, { ...request, snapshots: 'missed' })) };
     }
     const installation = await activeInstallation(pluginId, verified.platformAccountId);
     return { installation, json: JSON.stringify(await summarize(installation.tenant_id, installation.id, verified.subject, {}, installation.slug)) };

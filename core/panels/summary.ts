@@ -41,8 +41,11 @@ export interface SummaryRequest {
   readonly now?: Date;
   /** Where the full report lives in the console. */
   readonly reportUrl: string;
-  /** Read and keep a person's summary as a snapshot (default true; only the default period is kept). */
-  readonly snapshots?: boolean;
+  /**
+   * Read and keep a person's summary as a snapshot (default true; only the default period is kept);
+   * `'missed'`: the caller has just found no current one, so keep it without looking again.
+   */
+  readonly snapshots?: boolean | 'missed';
 }
 
 interface Member {
@@ -384,7 +387,7 @@ export async function buildSummary(sql: SqlSession, keyring: SubjectKeyring, req
   ];
   const cacheable = subject.kind === 'person' && request.period === undefined && request.snapshots !== false;
   const key = { tenantId: request.tenantId, installationId: request.installationId, objectType: subject.objectType, externalId: subject.externalId, limit };
-  const hit = cacheable ? await readSnapshot(sql, keyring, key, now) : null;
+  const hit = cacheable && request.snapshots !== 'missed' ? await readSnapshot(sql, keyring, key, now) : null;
   if (hit) return summaryFromSnapshot(request, hit);
 
   // A person's members are found by the statement itself (the hot path of every contact and user
