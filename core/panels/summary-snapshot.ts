@@ -36,7 +36,6 @@ export interface SnapshotKey {
 /** The longest a snapshot is used, even when nothing says it changed. */
 const maxAgeMs = 86_400_000;
 
-/** What a snapshot seals: the figures (personal columns dropped) and the opened texts. */
 /**
  * What a snapshot seals: the figures other than the timeline (personal columns dropped) with the
  * alerts' opened texts, then — after a newline, which JSON text never contains — the timeline as

@@ -434,9 +434,8 @@ export interface SummaryParts {
   readonly timelineJson?: string;
 }
 
-/** The timeline items of the rows shown, with their opened texts (`texts[i]` is row i's). */
-export function timelineItems(shown: readonly ActivityRow[], texts: SummaryParts['texts'], sources: readonly SourceRow[]): SummaryTimelineItem[] {
-  const platformOf = new Map(sources.map((s) => [s.installation_id, s.platform]));
+/** The timeline items of the rows shown, with their opened texts (`texts[i]` is row i's) and each source's platform. */
+function timelineItems(shown: readonly ActivityRow[], texts: SummaryParts['texts'], platformOf: ReadonlyMap<string, string>): SummaryTimelineItem[] {
   return shown.map((row, i) => ({
     id: row.id,
     kind: row.kind,
@@ -451,7 +450,7 @@ export function timelineItems(shown: readonly ActivityRow[], texts: SummaryParts
 }
 
 /** The summary from a current snapshot's parts (a panel's one-statement read, or `buildSummary`'s hit). */
-export function summaryFromSnapshot(request: SummaryRequest, parts: SummaryParts): AccountSummary {
+function summaryFromSnapshot(request: SummaryRequest, parts: SummaryParts): AccountSummary {
   const summary = assembleSummary(request, summaryWindow(request), parts);
   return parts.timelineJson === undefined ? summary : { ...summary, timeline: JSON.parse(parts.timelineJson) as SummaryTimelineItem[] };
 }
@@ -478,7 +477,7 @@ function assembleSummary(request: SummaryRequest, at: { now: Date; period: { fro
   const subjectPlatform = platformOf.get(request.installationId) ?? 'unknown';
   const truncated = parts.truncated;
   const alertTexts = parts.texts.slice(shown.length);
-  const items = timelineItems(shown, parts.texts, sources);
+  const items = timelineItems(shown, parts.texts, platformOf);
 
   const countsByKind = Object.fromEntries(activityKinds.map((k) => [k, Number(row.counts?.[k] ?? 0)])) as Record<ActivityKind, number>;
   const lastActivity = row.last_activity ? new Date(row.last_activity) : null;
