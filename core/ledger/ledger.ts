@@ -72,14 +72,19 @@ export function chainEntries(tenantId: string, prevHash: Buffer, prevSeq: number
   });
 }
 
+/** Whether there is anything to append; an entry of an unknown kind is refused here, before any I/O. */
+function anythingToAppend(inputs: readonly LedgerEntryInput[]): boolean {
+  for (const input of inputs) checkKind(input.kind);
+  return inputs.length > 0;
+}
+
 /**
  * Appends entries to a tenant's chain inside the caller's transaction and returns them as stored.
  * Must run in a transaction: the head row stays locked until it commits or rolls back, and then
  * the entries and the head move together or not at all.
  */
 export async function appendEntries(exec: LedgerExecutor, tenantId: string, inputs: readonly LedgerEntryInput[], now: Date = new Date()): Promise<LedgerEntry[]> {
-  if (inputs.length === 0) return [];
-  for (const input of inputs) checkKind(input.kind);
+  if (!anythingToAppend(inputs)) return [];
   // A body JSON cannot carry is refused while hashing (chainEntries), before anything is inserted.
   const lockHead = () => exec(`select seq::text as seq, encode(hash, 'hex') as hash from ledger_head where tenant_id = $1 for update`, [tenantId]);
   let [head] = await lockHead();
@@ -136,8 +141,7 @@ function appendParameters(tenantId: string, entries: readonly LedgerEntry[], now
  * Under the head row's lock a concurrent append waits, then finds the head moved.
  */
 export async function appendEntriesAfter(exec: LedgerExecutor, tenantId: string, head: { readonly seq: number; readonly hash: Buffer }, inputs: readonly LedgerEntryInput[], now: Date = new Date()): Promise<LedgerEntry[] | null> {
-  if (inputs.length === 0) return [];
-  for (const input of inputs) checkKind(input.kind);
+  if (!anythingToAppend(inputs)) return [];
   const entries = chainEntries(tenantId, head.hash, head.seq, inputs, now);
   const [row] = await exec(appendAfterStatement, [...appendParameters(tenantId, entries, now), head.seq, head.hash.toString('hex')]);
   return row?.moved === 1 ? entries : null;
