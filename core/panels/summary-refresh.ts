@@ -124,9 +124,11 @@ export async function compactSummaryChanges(sql: SqlSession, now: Date = new Dat
     `with gone as (delete from summary_change c where not exists (select 1 from tenant t where t.id = c.tenant_id) returning 1) select count(*)::text as n from gone`,
   );
   // In bulk: below the horizon and below the xmin of every snapshot of the tenant, so seen by all
-  // of them (a sync's or a first refresh's hundreds of thousands of rows go in one pass here).
+  // of them (a sync's or a first refresh's hundreds of thousands of rows go in one pass here). The
+  // floors are materialized: inlined, the planner may evaluate a tenant's minimum once per change
+  // row, scanning all its snapshots each time (hours for a 1M-activity backfill).
   const [seenByAll] = await sql.query<{ n: string }>(
-    `with floor as (
+    `with floor as materialized (
        select t.id as tenant_id, least($1::xid8, (select min(s.computed_xmin) from summary_snapshot s where s.tenant_id = t.id)) as below from tenant t),
      gone as (delete from summary_change c using floor f where c.tenant_id = f.tenant_id and c.xid < f.below returning 1)
      select count(*)::text as n from gone`,
