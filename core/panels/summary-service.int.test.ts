@@ -76,6 +76,35 @@ describeOnTestDatabases('panel summaries through the summary service', (db) => {
     expect(await views(tenantId)).toEqual(Array.from({ length: 5 }, () => ({ kind: 'person', objectType: 'contact', externalId: '501' })));
   });
 
+  it('reads the views waiting behind one in flight in one statement, each answered with its own subject, tenant or refusal', async () => {
+    const one = await seedInstallation(db(), { platform: 'hubspot', platformAccountId: '880011' });
+    const two = await seedInstallation(db(), { platform: 'hubspot', platformAccountId: '880012' });
+    const day = new Date(Date.now() - 2 * 86_400_000);
+    await ingestInto(db(), one, [personRecord('501', 'Ada Birch'), personRecord('502', 'Ben Alder')], [note('501', 'a1', day, 'Ada called'), note('502', 'b1', day, 'Ben wrote')]);
+    await ingestInto(db(), two, [personRecord('501', 'Cleo Rowan')], [note('501', 'c1', day, 'Cleo asked for a refund')]);
+    // Snapshots for Ada and Cleo (a first view keeps one); Ben's view will be a miss.
+    await forPanel(card('880011', 'contact', '501'));
+    await forPanel(card('880012', 'contact', '501'));
+    const reads: unknown[][] = [];
+    const recording: SqlSession = {
+      query: (text, params, options) => {
+        if (/summary_snapshot s\b/.test(text) && text.includes('with ordinality')) reads.push([...(params?.[3] as string[])]);
+        return db().sql.query(text, params, options);
+      },
+      transaction: (work) => db().sql.transaction(work),
+    };
+    const batched = createSummaryService({ sql: recording, keyring: testKeyring, plugins, publicUrl, log: createLogger({ level: 'silent', name: 'summary-service-test' }), panelReadsInFlight: 1 });
+    const ask = (portal: string, id: string) => batched.forPanel('hubspot', card(portal, 'contact', id)).then((json) => AccountSummary.parse(JSON.parse(json)));
+    const [first, ada, cleo, ben, unknown] = await Promise.allSettled([ask('880011', '501'), ask('880011', '501'), ask('880012', '501'), ask('880011', '502'), ask('880404', '501')]);
+    expect(reads).toEqual([['501'], ['501', '501', '502', '501']]);
+    const timeline = (r: PromiseSettledResult<AccountSummary>): unknown => (r.status === 'fulfilled' ? r.value.timeline.map((t) => t.summary) : r.reason);
+    expect([first, ada, cleo, ben].map(timeline)).toEqual([['Ada called'], ['Ada called'], ['Cleo asked for a refund'], ['Ben wrote']]);
+    expect(unknown).toMatchObject({ status: 'rejected', reason: { code: 'LL_NOT_FOUND' } });
+    expect(cleo.status === 'fulfilled' && cleo.value.reportUrl).toMatch(new RegExp(`/installations/${two.installationId}/summaries/person/contact/501$`));
+    expect((await views(one.tenantId)).length).toBe(1 + 3);
+    expect((await views(two.tenantId)).length).toBe(1 + 1);
+  });
+
   it('refuses a portal with no active installation, or installed in two tenants, whether or not a snapshot exists', async () => {
     await expect(forPanel(card('880404', 'contact', '501'))).rejects.toMatchObject({ code: 'LL_NOT_FOUND', message: expect.stringMatching(/880404 has no active Ledgerline installation/) });
     const { tenantId } = await seedInstallation(db(), { platform: 'hubspot', platformAccountId: '880001' });

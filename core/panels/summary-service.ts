@@ -6,11 +6,11 @@
 import type { LoadedPlugin, Logger, InboundRequest, PanelSubject } from '../contract/index.ts';
 import type { SubjectRef } from '../model/index.ts';
 import { LedgerlineError } from '../errors/index.ts';
-import type { SqlSession } from '../store/index.ts';
+import { createReadBatcher, type SqlSession } from '../store/index.ts';
 import { createGroupAppender } from '../ledger/group-append.ts';
 import type { SubjectKeyring } from '../privacy/index.ts';
 import { buildSummary, defaultTimelineLimit, summaryJsonFromSnapshot, type SummaryRequest } from './summary.ts';
-import { activeInstallationsQuery, readPanelSnapshot, type PanelInstallation } from './summary-snapshot.ts';
+import { activeInstallationsQuery, panelSnapshotOf, readPanelRows, type PanelInstallation, type PanelLookup, type PanelRow } from './summary-snapshot.ts';
 import type { AccountSummary } from './summary-schema.ts';
 
 export interface SummaryServiceOptions {
@@ -21,6 +21,8 @@ export interface SummaryServiceOptions {
   readonly publicUrl: string;
   readonly log: Logger;
   readonly now?: () => Date;
+  /** Panel reads in flight at once (batched beyond that; see `createReadBatcher`). */
+  readonly panelReadsInFlight?: number;
 }
 
 export interface Previewable {
@@ -57,6 +59,17 @@ export function createSummaryService(options: SummaryServiceOptions) {
   const now = (): Date => options.now?.() ?? new Date();
   /** Panel views and session openings: many at once under load, so they are group-committed. */
   const ledger = createGroupAppender(options.sql, { now });
+  /**
+   * Panel views of people, many at once under load, so their reads are batched: each answer reads
+   * as of its batch's moment, which is no earlier than its request's arrival.
+   */
+  const readPanel = createReadBatcher<PanelLookup, { row: PanelRow; at: Date }>(
+    async (lookups) => {
+      const at = now();
+      return (await readPanelRows(options.sql, lookups, at)).map((row) => ({ row, at }));
+    },
+    { inFlight: options.panelReadsInFlight ?? 2 },
+  );
 
   async function tenantSlug(tenantId: string): Promise<string> {
     const [row] = await options.sql.query<{ slug: string }>(`select slug from tenant where id = $1`, [tenantId]);
@@ -105,18 +118,14 @@ export function createSummaryService(options: SummaryServiceOptions) {
   /**
    * A panel's summary of its verified subject, as the JSON text it is sent. A person's usually
    * comes from a current snapshot, read in the same statement as the account's installation (one
-   * round trip); anything else, or a miss, is computed by `buildSummary` (which keeps a person's
-   * snapshot for next time).
+   * statement for all the panel views waiting at that moment); anything else, or a miss, is
+   * computed by `buildSummary` (which keeps a person's snapshot for next time).
    */
   async function panelSummary(pluginId: string, verified: { platformAccountId: string; subject: PanelSubject }): Promise<{ installation: PanelInstallation; json: string }> {
     if (verified.subject.kind === 'person') {
-      const at = now();
-      const read = await readPanelSnapshot(
-        options.sql,
-        options.keyring,
-        { platform: pluginId, platformAccountId: verified.platformAccountId, objectType: verified.subject.objectType, externalId: verified.subject.externalId, limit: defaultTimelineLimit },
-        at,
-      );
+      const lookup: PanelLookup = { platform: pluginId, platformAccountId: verified.platformAccountId, objectType: verified.subject.objectType, externalId: verified.subject.externalId, limit: defaultTimelineLimit };
+      const { row, at } = await readPanel(lookup);
+      const read = panelSnapshotOf(options.keyring, lookup, row);
       const installation = onlyInstallation(pluginId, verified.platformAccountId, read.installations);
       const request = { ...summaryRequest(installation.tenant_id, installation.id, verified.subject, {}, installation.slug), now: at };
       if (read.parts) return { installation, json: summaryJsonFromSnapshot(request, read.parts) };

@@ -120,21 +120,31 @@ export const activeInstallationsQuery = `select i.id, i.tenant_id, t.slug from i
    where i.platform = $1 and i.platform_account_id = $2 and i.status = 'active'`;
 
 /**
- * A panel's read: the platform account's active installations ($1 platform, $2 account) and, when
- * there is exactly one, its current snapshot of the subject, in one statement (one round trip for
- * the panel's whole answer). Always one row; the snapshot columns are null on a miss.
+ * Panels' reads, many in one statement: for each lookup ($1…$5: platform, account, object type,
+ * external id, timeline length, as arrays), the platform account's active installations and, when
+ * there is exactly one, its current snapshot of the subject with the live parts. One row per
+ * lookup, in order (\`n\`); the snapshot columns are null on a miss.
  */
-const panelReadStatement = `
-with installations as (${activeInstallationsQuery}),
-current as (
-  select ${currentColumns} from installations i
-    join summary_snapshot s on s.tenant_id = i.tenant_id and s.installation_id = i.id
-   where (select count(*) from installations) = 1
-     and s.object_type = $3 and s.external_id = $4 and s.timeline_limit = $5 and s.valid_until > $6
+const members = 'unnest(c.member_installations, c.member_types, c.member_ids)';
+const panelReadsStatement = `
+select a.n, ins.installations, c.sealed, c.key_ids::text[] as key_ids,
+  (select coalesce(json_agg(json_build_object('id', k.id::text, 'wrapped_key', k.wrapped_key)), '[]') from subject_key k
+    where k.tenant_id = c.tenant_id and k.id = any(c.key_ids) and k.wrapped_key is not null) as keys,
+  ${sourcesJson('c.tenant_id', 'c.installation_id', members)} as sources,
+  ${notificationsJson('$7', 'c.tenant_id', members)} as notifications
+from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) with ordinality as a(platform, account, object_type, external_id, timeline_limit, n)
+cross join lateral (
+  select coalesce(json_agg(json_build_object('id', i.id::text, 'tenant_id', i.tenant_id::text, 'slug', t.slug)), '[]') as installations,
+         count(*) as found, min(i.id::text)::uuid as id, min(i.tenant_id::text)::uuid as tenant_id
+    from installation i join tenant t on t.id = i.tenant_id
+   where i.platform = a.platform and i.platform_account_id = a.account and i.status = 'active') ins
+left join lateral (
+  select ${currentColumns} from summary_snapshot s
+   where ins.found = 1 and s.tenant_id = ins.tenant_id and s.installation_id = ins.id
+     and s.object_type = a.object_type and s.external_id = a.external_id and s.timeline_limit = a.timeline_limit and s.valid_until > $6
      and ${unchangedSince('s.tenant_id')}
-),${snapshotColumns('$7')},
-  (select coalesce(json_agg(json_build_object('id', i.id::text, 'tenant_id', i.tenant_id::text, 'slug', i.slug)), '[]') from installations i) as installations
-from (select) one left join current c on true`;
+) c on true
+order by a.n`;
 
 interface ReadRow extends SummaryLive {
   readonly sealed: Buffer;
@@ -169,25 +179,50 @@ export interface PanelInstallation {
   readonly slug: string;
 }
 
-/**
- * For a panel on a person: the platform account's active installations and, when there is exactly
- * one, the parts of its current snapshot of the person (null on a miss), in one round trip.
- */
-export async function readPanelSnapshot(
-  sql: Sql,
-  keyring: SubjectKeyring,
-  lookup: { readonly platform: string; readonly platformAccountId: string; readonly objectType: string; readonly externalId: string; readonly limit: number },
-  now: Date,
-): Promise<{ installations: PanelInstallation[]; parts: SummaryParts | null }> {
-  const [row] = await sql.query<ReadRow & { installations: PanelInstallation[] }>(
-    panelReadStatement,
-    [lookup.platform, lookup.platformAccountId, lookup.objectType, lookup.externalId, lookup.limit, now.toISOString(), notificationsSince(now)],
+/** What a panel on a person looks up: its subject's snapshot in the platform account's installation. */
+export interface PanelLookup {
+  readonly platform: string;
+  readonly platformAccountId: string;
+  readonly objectType: string;
+  readonly externalId: string;
+  readonly limit: number;
+}
+
+/** One lookup's row of `readPanelRows`, as read (the snapshot still sealed). */
+export interface PanelRow extends Partial<ReadRow> {
+  readonly installations: PanelInstallation[];
+}
+
+/** The rows of many panel lookups, in one statement and one round trip, in the lookups' order. */
+export async function readPanelRows(sql: Sql, lookups: readonly PanelLookup[], now: Date): Promise<PanelRow[]> {
+  const rows = await sql.query<PanelRow & { n: string }>(
+    panelReadsStatement,
+    [
+      lookups.map((l) => l.platform),
+      lookups.map((l) => l.platformAccountId),
+      lookups.map((l) => l.objectType),
+      lookups.map((l) => l.externalId),
+      lookups.map((l) => l.limit),
+      now.toISOString(),
+      notificationsSince(now),
+    ],
     { prepared: true },
   );
-  const installations = row?.installations ?? [];
+  return rows;
+}
+
+/**
+ * A panel lookup's answer from its row: the platform account's active installations and, when
+ * there is exactly one, the parts of its current snapshot of the person (null on a miss).
+ */
+export function panelSnapshotOf(keyring: SubjectKeyring, lookup: PanelLookup, row: PanelRow): { installations: PanelInstallation[]; parts: SummaryParts | null } {
+  const { installations } = row;
   const [only] = installations;
-  if (!row?.sealed || installations.length !== 1 || !only) return { installations, parts: null };
-  return { installations, parts: partsOf(keyring, { tenantId: only.tenant_id, installationId: only.id, objectType: lookup.objectType, externalId: lookup.externalId, limit: lookup.limit }, row) };
+  if (!row.sealed || !row.key_ids || !row.keys || installations.length !== 1 || !only) return { installations, parts: null };
+  return {
+    installations,
+    parts: partsOf(keyring, { tenantId: only.tenant_id, installationId: only.id, objectType: lookup.objectType, externalId: lookup.externalId, limit: lookup.limit }, row as ReadRow),
+  };
 }
 
 /** Keeps what the summary statement read (a person's summary over the default period) as the subject's snapshot. */
