@@ -24,6 +24,7 @@ import { createLogger } from '../core/log/index.ts';
 import { createSummaryService } from '../core/panels/summary-service.ts';
 import { compactSummaryChanges, refreshSummaries } from '../core/panels/summary-refresh.ts';
 import { startServer, storeBackedDeps, type RunningServer } from '../core/server/index.ts';
+import { tuneHeapForServing } from '../core/server/heap-tuning.ts';
 import { pluginSummary } from '../core/cli/serve-command.ts';
 import { hubspotPortalId, largeTenantArgs, largeTenantKeyring, largeTenantOptions, openLargeTenant, type LargeTenant } from './support/large-tenant.ts';
 import { runLoadInWorker, type LoadResult } from './support/load.ts';
@@ -99,6 +100,8 @@ const describe = (name: string, r: LoadResult): string =>
   `  ${name}: ${r.requests.toLocaleString('en-US')} requests, ${Math.round(r.throughput)}/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms, ${r.errors} errors${r.errorSamples.length > 0 ? ` (${r.errorSamples.join(' | ')})` : ''}`;
 
 export async function run(argv: string[]): Promise<BenchResult> {
+  // The server's process is tuned as serve's and worker's are (openRuntime).
+  tuneHeapForServing();
   const { values } = parseArgs({
     args: argv,
     options: { ...largeTenantArgs, duration: { type: 'string', default: '20' }, warmup: { type: 'string', default: '5' }, connections: { type: 'string', default: '50' } },

@@ -7,6 +7,7 @@ import { loadPlugins, type LoadedPlugin } from '../contract/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { SubjectKeyring } from '../privacy/index.ts';
 import { openDatabase, type Database } from '../store/index.ts';
+import { tuneHeapForServing } from '../server/heap-tuning.ts';
 import { createSyncServices } from '../sync/index.ts';
 import { startSandboxes, type StartedSandbox } from './sandboxes.ts';
 
@@ -34,6 +35,7 @@ export interface RuntimeOptions {
 }
 
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  tuneHeapForServing();
   const config = loadConfig(options.env ?? process.env);
   const log = createLogger({ level: config.logLevel, name: options.name });
   // Plugins load before the database opens, so a bad manifest stops start-up without side effects.
