@@ -1,5 +1,6 @@
 /**
- * How V8 schedules full garbage collections in Ledgerline's long-running processes (serve, worker).
+ * How V8 schedules full garbage collections in every Ledgerline command that opens the runtime
+ * (serve and worker above all).
  *
  * Every panel view allocates memory outside the JavaScript heap: the zlib stream that inflates its
  * snapshot, socket reads, buffers of a few kilobytes. By default V8 starts a full mark-compact
