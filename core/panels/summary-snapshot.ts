@@ -123,7 +123,7 @@ export const activeInstallationsQuery = `select i.id, i.tenant_id, t.slug from i
  * Panels' reads, many in one statement: for each lookup ($1…$5: platform, account, object type,
  * external id, timeline length, as arrays), the platform account's active installations and, when
  * there is exactly one, its current snapshot of the subject with the live parts. One row per
- * lookup, in order (\`n\`); the snapshot columns are null on a miss.
+ * lookup, in order (`n`); the snapshot columns are null on a miss.
  */
 const members = 'unnest(c.member_installations, c.member_types, c.member_ids)';
 const panelReadsStatement = `
@@ -194,8 +194,8 @@ export interface PanelRow extends Partial<ReadRow> {
 }
 
 /** The rows of many panel lookups, in one statement and one round trip, in the lookups' order. */
-export async function readPanelRows(sql: Sql, lookups: readonly PanelLookup[], now: Date): Promise<PanelRow[]> {
-  const rows = await sql.query<PanelRow & { n: string }>(
+export function readPanelRows(sql: Sql, lookups: readonly PanelLookup[], now: Date): Promise<PanelRow[]> {
+  return sql.query<PanelRow>(
     panelReadsStatement,
     [
       lookups.map((l) => l.platform),
@@ -208,7 +208,6 @@ export async function readPanelRows(sql: Sql, lookups: readonly PanelLookup[], n
     ],
     { prepared: true },
   );
-  return rows;
 }
 
 /**
