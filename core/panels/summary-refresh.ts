@@ -9,6 +9,7 @@ import type { Logger } from '../contract/index.ts';
 import { toLedgerlineError } from '../errors/index.ts';
 import type { SubjectKeyring } from '../privacy/index.ts';
 import { runPeriodically, type Periodic } from '../scheduling/periodic.ts';
+import { processOwner, releasePeriodicLease, takePeriodicLease } from '../scheduling/periodic-lease.ts';
 import type { SqlSession } from '../store/index.ts';
 import { buildSummary, defaultTimelineLimit } from './summary.ts';
 import { horizonLock, unchangedSince } from './summary-snapshot.ts';
@@ -149,11 +150,23 @@ export async function compactSummaryChanges(sql: SqlSession, now: Date = new Dat
   return Number(orphans?.n ?? 0) + Number(seenByAll?.n ?? 0) + Number(rows[0]?.n ?? 0);
 }
 
-/** The background refresh serve and workers run: every tenant, then compaction. */
-export function scheduleSummaryRefresh(sql: SqlSession, keyring: SubjectKeyring, everyMs: number, log: Logger): Periodic {
-  return runPeriodically('summary refresh', everyMs, log, async (stopping) => {
+/** The lease name of the background summary refresh. */
+export const refreshLease = 'summary refresh';
+
+/**
+ * The background refresh serve and workers run: every tenant, then compaction. Every process
+ * schedules it, but a round runs only in the one holding the `summary refresh` lease (taken for
+ * three intervals, renewed before each tenant, handed back on stop), so N processes do the work
+ * once, not N times; if the holder dies, another takes over once its lease has expired.
+ */
+export function scheduleSummaryRefresh(sql: SqlSession, keyring: SubjectKeyring, everyMs: number, log: Logger, options: { readonly owner?: string } = {}): Periodic {
+  const owner = options.owner ?? processOwner;
+  const rounds = runPeriodically('summary refresh', everyMs, log, async (stopping) => {
+    const holding = () => takePeriodicLease(sql, refreshLease, owner, 3 * everyMs);
+    if (!(await holding())) return;
     for (const { id } of await sql.query<{ id: string }>(`select id from tenant order by created_at`)) {
-      if (stopping()) return;
+      // A round longer than the lease is renewed as it goes, and ends if another process took over meanwhile.
+      if (stopping() || !(await holding())) return;
       const { failed, ...result } = await refreshSummaries(sql, keyring, id, { limit: 2_000, stopping });
       if (result.refreshed > 0) log.info({ tenant: id, ...result }, 'summary snapshots refreshed');
       // A panel on such a record computes afresh (and fails the same way, visibly); say which here too.
@@ -162,4 +175,11 @@ export function scheduleSummaryRefresh(sql: SqlSession, keyring: SubjectKeyring,
     const compacted = await compactSummaryChanges(sql);
     if (compacted > 0) log.debug({ compacted }, 'summary change rows compacted');
   });
+  return {
+    async stop() {
+      await rounds.stop();
+      // Not handed back (the database is gone, say): it simply expires, and another process takes over then.
+      await releasePeriodicLease(sql, refreshLease, owner).catch((error: unknown) => log.warn({ err: toLedgerlineError(error).message }, 'the summary refresh lease was not handed back'));
+    },
+  };
 }

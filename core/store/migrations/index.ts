@@ -16,6 +16,7 @@ import { Migration20261202001000_token_journal } from './Migration20261202001000
 import { Migration20261202001100_reports } from './Migration20261202001100_reports.ts';
 import { Migration20261202001200_upstream_merges } from './Migration20261202001200_upstream_merges.ts';
 import { Migration20261202001300_summary_snapshots } from './Migration20261202001300_summary_snapshots.ts';
+import { Migration20261203001400_periodic_leases } from './Migration20261203001400_periodic_leases.ts';
 
 export const migrations = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -32,4 +33,5 @@ export const migrations = [
   { name: 'Migration20261202001100_reports', class: Migration20261202001100_reports },
   { name: 'Migration20261202001200_upstream_merges', class: Migration20261202001200_upstream_merges },
   { name: 'Migration20261202001300_summary_snapshots', class: Migration20261202001300_summary_snapshots },
+  { name: 'Migration20261203001400_periodic_leases', class: Migration20261203001400_periodic_leases },
 ];
