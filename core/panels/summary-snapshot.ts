@@ -93,27 +93,26 @@ export const unchangedSince = (tenant: string): string =>
  */
 export const horizonLock = 0x5eed_5a9e;
 
-/** What follows a `current` relation (tenant_id, installation_id and the snapshot's columns): the snapshot with its keys and the live parts. */
-const snapshotColumns = (since: string): string => `
-members as (
-  select m.installation_id, m.object_type, m.external_id from current, unnest(current.member_installations, current.member_types, current.member_ids) as m(installation_id, object_type, external_id)
-)
-select c.sealed, c.key_ids::text[] as key_ids,
+/** A snapshot's member records, from the columns of relation `c` (a snapshot row). */
+const members = 'unnest(c.member_installations, c.member_types, c.member_ids)';
+
+/** The columns a read gives of snapshot row `c`: the sealed snapshot with its keys, and the live parts. */
+const snapshotColumns = (since: string): string => `c.sealed, c.key_ids::text[] as key_ids,
   (select coalesce(json_agg(json_build_object('id', k.id::text, 'wrapped_key', k.wrapped_key)), '[]') from subject_key k
     where k.tenant_id = c.tenant_id and k.id = any(c.key_ids) and k.wrapped_key is not null) as keys,
-  ${sourcesJson('c.tenant_id', 'c.installation_id')} as sources,
-  ${notificationsJson(since, 'c.tenant_id')} as notifications`;
+  ${sourcesJson('c.tenant_id', 'c.installation_id', members)} as sources,
+  ${notificationsJson(since, 'c.tenant_id', members)} as notifications`;
 
 const currentColumns = `s.tenant_id, s.installation_id, s.sealed, s.key_ids, s.member_installations, s.member_types, s.member_ids`;
 
 /** A current snapshot with the live parts, in one statement; no row when there is none. */
 const readStatement = `
-with current as (
+select ${snapshotColumns('$7')}
+from (
   select ${currentColumns} from summary_snapshot s
    where s.tenant_id = $1 and s.installation_id = $2 and s.object_type = $3 and s.external_id = $4 and s.timeline_limit = $5 and s.valid_until > $6
      and ${unchangedSince('$1')}
-),${snapshotColumns('$7')}
-from current c`;
+) c`;
 
 /** The active installations of a platform account ($1 platform, $2 account id) with their tenant's slug: how a panel finds where it is installed. */
 export const activeInstallationsQuery = `select i.id, i.tenant_id, t.slug from installation i join tenant t on t.id = i.tenant_id
@@ -125,13 +124,8 @@ export const activeInstallationsQuery = `select i.id, i.tenant_id, t.slug from i
  * there is exactly one, its current snapshot of the subject with the live parts. One row per
  * lookup, in order (`n`); the snapshot columns are null on a miss.
  */
-const members = 'unnest(c.member_installations, c.member_types, c.member_ids)';
 const panelReadsStatement = `
-select a.n, ins.installations, c.sealed, c.key_ids::text[] as key_ids,
-  (select coalesce(json_agg(json_build_object('id', k.id::text, 'wrapped_key', k.wrapped_key)), '[]') from subject_key k
-    where k.tenant_id = c.tenant_id and k.id = any(c.key_ids) and k.wrapped_key is not null) as keys,
-  ${sourcesJson('c.tenant_id', 'c.installation_id', members)} as sources,
-  ${notificationsJson('$7', 'c.tenant_id', members)} as notifications
+select a.n, ins.installations, ${snapshotColumns('$7')}
 from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) with ordinality as a(platform, account, object_type, external_id, timeline_limit, n)
 cross join lateral (
   select coalesce(json_agg(json_build_object('id', i.id::text, 'tenant_id', i.tenant_id::text, 'slug', t.slug)), '[]') as installations,
