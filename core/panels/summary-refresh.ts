@@ -151,12 +151,12 @@ export async function compactSummaryChanges(sql: SqlSession, now: Date = new Dat
 }
 
 /** The lease name of the background summary refresh. */
-export const refreshLease = 'summary refresh';
+const refreshLease = 'summary refresh';
 
 /**
  * The background refresh serve and workers run: every tenant, then compaction. Every process
  * schedules it, but a round runs only in the one holding the `summary refresh` lease (taken for
- * three intervals, renewed before each tenant, handed back on stop), so N processes do the work
+ * three intervals, renewed after each tenant, handed back on stop), so N processes do the work
  * once, not N times; if the holder dies, another takes over once its lease has expired.
  */
 export function scheduleSummaryRefresh(sql: SqlSession, keyring: SubjectKeyring, everyMs: number, log: Logger, options: { readonly owner?: string } = {}): Periodic {
@@ -165,12 +165,13 @@ export function scheduleSummaryRefresh(sql: SqlSession, keyring: SubjectKeyring,
     const holding = () => takePeriodicLease(sql, refreshLease, owner, 3 * everyMs);
     if (!(await holding())) return;
     for (const { id } of await sql.query<{ id: string }>(`select id from tenant order by created_at`)) {
-      // A round longer than the lease is renewed as it goes, and ends if another process took over meanwhile.
-      if (stopping() || !(await holding())) return;
+      if (stopping()) return;
       const { failed, ...result } = await refreshSummaries(sql, keyring, id, { limit: 2_000, stopping });
       if (result.refreshed > 0) log.info({ tenant: id, ...result }, 'summary snapshots refreshed');
       // A panel on such a record computes afresh (and fails the same way, visibly); say which here too.
       if (failed.length > 0) log.error({ tenant: id, failed: failed.slice(0, 20), count: failed.length }, 'summary snapshots could not be computed');
+      // A round longer than the lease is renewed as it goes, and ends if another process took over meanwhile.
+      if (!(await holding())) return;
     }
     const compacted = await compactSummaryChanges(sql);
     if (compacted > 0) log.debug({ compacted }, 'summary change rows compacted');
