@@ -15,17 +15,12 @@
  * under the head's lock as before.
  */
 import type { SqlSession } from '../store/index.ts';
+import { createBatcher } from '../store/batcher.ts';
 import { appendEntries, appendEntriesAfter, checkEntryInput, type LedgerEntry, type LedgerEntryInput } from './ledger.ts';
 
 export interface GroupAppender {
   /** Appends one entry to the tenant's chain; resolves with it as committed. */
   append(tenantId: string, input: LedgerEntryInput): Promise<LedgerEntry>;
-}
-
-interface Waiting {
-  readonly input: LedgerEntryInput;
-  readonly resolve: (entry: LedgerEntry) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 export interface GroupAppenderOptions {
@@ -36,15 +31,14 @@ export interface GroupAppenderOptions {
 
 export function createGroupAppender(sql: SqlSession, options: GroupAppenderOptions = {}): GroupAppender {
   const maxGroup = options.maxGroup ?? 500;
-  /** A tenant has a queue exactly while a group of theirs is being committed. */
-  const queues = new Map<string, Waiting[]>();
+  /** Each tenant's appends, one group in flight at a time (its head row is what they queue for). */
+  const groups = new Map<string, (input: LedgerEntryInput) => Promise<LedgerEntry>>();
 
   /** The head each tenant's last group left, while this appender may still be the last to have appended. */
   const heads = new Map<string, { seq: number; hash: Buffer }>();
 
-  async function commit(tenantId: string, group: readonly Waiting[]): Promise<void> {
+  async function commit(tenantId: string, inputs: readonly LedgerEntryInput[]): Promise<LedgerEntry[]> {
     try {
-      const inputs = group.map((w) => w.input);
       const at = options.now?.() ?? new Date();
       const head = heads.get(tenantId);
       const entries =
@@ -52,32 +46,22 @@ export function createGroupAppender(sql: SqlSession, options: GroupAppenderOptio
         (await sql.transaction((tx) => appendEntries((text, params) => tx.query(text, params), tenantId, inputs, at)));
       const last = entries.at(-1)!;
       heads.set(tenantId, { seq: last.seq, hash: last.hash });
-      group.forEach((w, i) => w.resolve(entries[i]!));
+      return entries;
     } catch (error) {
       heads.delete(tenantId);
-      for (const w of group) w.reject(error);
+      throw error;
     }
   }
 
-  async function drain(tenantId: string, queue: Waiting[]): Promise<void> {
-    while (queue.length > 0) await commit(tenantId, queue.splice(0, maxGroup));
-    queues.delete(tenantId);
-  }
-
   return {
-    append(tenantId, input) {
-      return new Promise<LedgerEntry>((resolve, reject) => {
-        checkEntryInput(input);
-        const waiting: Waiting = { input, resolve, reject };
-        const queue = queues.get(tenantId);
-        if (queue) {
-          queue.push(waiting);
-          return;
-        }
-        const fresh = [waiting];
-        queues.set(tenantId, fresh);
-        void drain(tenantId, fresh);
-      });
+    async append(tenantId, input) {
+      checkEntryInput(input);
+      let group = groups.get(tenantId);
+      if (!group) {
+        group = createBatcher((inputs: readonly LedgerEntryInput[]) => commit(tenantId, inputs), { inFlight: 1, maxBatch: maxGroup });
+        groups.set(tenantId, group);
+      }
+      return group(input);
     },
   };
 }

@@ -6,7 +6,7 @@
 import type { LoadedPlugin, Logger, InboundRequest, PanelSubject } from '../contract/index.ts';
 import type { SubjectRef } from '../model/index.ts';
 import { LedgerlineError } from '../errors/index.ts';
-import { createReadBatcher, type SqlSession } from '../store/index.ts';
+import { createBatcher, type SqlSession } from '../store/index.ts';
 import { createGroupAppender } from '../ledger/group-append.ts';
 import type { SubjectKeyring } from '../privacy/index.ts';
 import { buildSummary, defaultTimelineLimit, summaryJsonFromSnapshot, type SummaryRequest } from './summary.ts';
@@ -21,7 +21,7 @@ export interface SummaryServiceOptions {
   readonly publicUrl: string;
   readonly log: Logger;
   readonly now?: () => Date;
-  /** Panel reads in flight at once (batched beyond that; see `createReadBatcher`). */
+  /** Panel reads in flight at once (batched beyond that; see `createBatcher`). */
   readonly panelReadsInFlight?: number;
 }
 
@@ -63,7 +63,7 @@ export function createSummaryService(options: SummaryServiceOptions) {
    * Panel views of people, many at once under load, so their reads are batched: each answer reads
    * as of its batch's moment, which is no earlier than its request's arrival.
    */
-  const readPanel = createReadBatcher<PanelLookup, { row: PanelRow; at: Date }>(
+  const readPanel = createBatcher<PanelLookup, { row: PanelRow; at: Date }>(
     async (lookups) => {
       const at = now();
       return (await readPanelRows(options.sql, lookups, at)).map((row) => ({ row, at }));

@@ -28,4 +28,4 @@ export {
   type TimelineOptions,
 } from './record-queries.ts';
 export { isTransientDatabaseError, transientDatabaseError } from './database-errors.ts';
-export { createReadBatcher, type ReadBatcherOptions } from './read-batcher.ts';
+export { createBatcher, type BatcherOptions } from './batcher.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createReadBatcher } from './read-batcher.ts';
+import { createBatcher } from './batcher.ts';
 
-/** A read whose batches are recorded and answered only when the test says so. */
+/** A statement whose batches are recorded and answered only when the test says so. */
 function heldRead() {
   const batches: { inputs: readonly number[]; answer: (outputs: readonly string[]) => void; fail: (error: Error) => void }[] = [];
   const read = (inputs: readonly number[]) =>
@@ -13,10 +13,10 @@ function heldRead() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('batched reads', () => {
+describe('batched statements', () => {
   it('sends a read at once while fewer batches than allowed are in flight, and batches what waits behind them', async () => {
     const { batches, read } = heldRead();
-    const ask = createReadBatcher(read, { inFlight: 2 });
+    const ask = createBatcher(read, { inFlight: 2 });
     const first = ask(1);
     const second = ask(2);
     const waiting = [3, 4, 5].map((n) => ask(n));
@@ -32,7 +32,7 @@ describe('batched reads', () => {
 
   it('carries at most maxBatch inputs in one batch', async () => {
     const { batches, read } = heldRead();
-    const ask = createReadBatcher(read, { inFlight: 1, maxBatch: 2 });
+    const ask = createBatcher(read, { inFlight: 1, maxBatch: 2 });
     const answers = [1, 2, 3, 4].map((n) => ask(n));
     await settle();
     batches[0]!.answer(['a']);
@@ -46,7 +46,7 @@ describe('batched reads', () => {
 
   it('fails every caller of a failed batch with its error, and only them', async () => {
     const { batches, read } = heldRead();
-    const ask = createReadBatcher(read, { inFlight: 1 });
+    const ask = createBatcher(read, { inFlight: 1 });
     const alone = ask(1);
     const together = [ask(2), ask(3)];
     await settle();
@@ -63,7 +63,7 @@ describe('batched reads', () => {
 
   it('refuses a batch answered with fewer outputs than inputs instead of leaving callers without one', async () => {
     const { batches, read } = heldRead();
-    const ask = createReadBatcher(read, { inFlight: 1 });
+    const ask = createBatcher(read, { inFlight: 1 });
     const first = ask(1);
     const rest = [ask(2), ask(3)];
     await settle();
@@ -71,6 +71,6 @@ describe('batched reads', () => {
     await settle();
     batches[1]!.answer(['two']);
     await expect(first).resolves.toBe('one');
-    for (const answer of rest) await expect(answer).rejects.toThrow('a batched read answered 1 of 2 inputs');
+    for (const answer of rest) await expect(answer).rejects.toThrow('a batched statement answered 1 of 2 inputs');
   });
 });
